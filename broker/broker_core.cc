@@ -1,0 +1,61 @@
+// BrokerCore: startup, users, vhosts, connections.
+#include "base/status_macros.h"
+#include "broker/broker_core.h"
+
+#include <spdlog/spdlog.h>
+
+namespace burrow::broker {
+
+BrokerCore::BrokerCore(const Options& options)
+    : options_(options), clock_(options.clock ? options.clock : &SystemClock::instance()) {}
+
+Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
+  std::unique_ptr<BrokerCore> core(new BrokerCore(options));
+  // The RocksDB store arrives with the durability issue; until then every broker keeps its
+  // state in memory behind the same Store interface.
+  core->store_ = storage::make_memory_store();
+  core->workers_ = std::make_unique<WorkerPool>(options.worker_threads);
+  {
+    std::lock_guard lock(core->mu_);
+    core->users_.emplace(options.default_user, options.default_password);
+    core->vhosts_.emplace(options.default_vhost,
+                          std::make_shared<VHost>(options.default_vhost, *core->workers_));
+  }
+  return core;
+}
+
+BrokerCore::~BrokerCore() { shutdown(); }
+
+void BrokerCore::shutdown() {
+  if (workers_) workers_->stop();
+}
+
+Status BrokerCore::authenticate(const std::string& user, const std::string& password,
+                                bool from_loopback) const {
+  {
+    std::lock_guard lock(mu_);
+    auto it = users_.find(user);
+    if (it == users_.end()) return access_refused("user '" + user + "' - invalid credentials");
+    if (it->second != password) return access_refused("user '" + user + "' - invalid credentials");
+  }
+  // As RabbitMQ's loopback_users: the default user may only connect from loopback.
+  if (user == options_.default_user && !from_loopback) {
+    return access_refused("user '" + user + "' can only connect via localhost");
+  }
+  return Status();
+}
+
+Result<ConnectionPtr> BrokerCore::connect(const ConnectInfo& info) {
+  ASSIGN_OR_RETURN(VHostPtr vhost, find_vhost(info.vhost));
+  return std::make_shared<Connection>(*this, next_connection_id_.fetch_add(1), info.user,
+                                      std::move(vhost));
+}
+
+Result<VHostPtr> BrokerCore::find_vhost(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  auto it = vhosts_.find(name);
+  if (it == vhosts_.end()) return not_allowed("vhost " + name + " not found");
+  return it->second;
+}
+
+}  // namespace burrow::broker

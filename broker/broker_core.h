@@ -1,0 +1,86 @@
+// The broker core: vhosts, users, worker threads, clock and store. Both faces of Burrow (the
+// in-process API in client/ and the AMQP server in server/) are adapters over this class.
+//
+// Concurrency model (DESIGN.md section 4), in one place:
+//  - Topology (exchanges, queues, bindings) lives in each VHost under a shared_mutex:
+//    declarations take it exclusively and bump an epoch; routing takes it shared, and
+//    publishers skip even that by caching routes per channel keyed by the epoch.
+//  - Each queue has its own mutex. Publishing appends under it; delivering is done by a drain
+//    task on the worker pool that moves a batch of messages to channels outside the lock.
+//    No global lock is on the publish path.
+//  - Each channel has a mutex for its delivery state (delivery tags, unacked messages), taken
+//    by drains (deliver) and by its owner (ack, cancel). Other channel state belongs to the
+//    channel's single owner thread (AMQP: the connection; in-process: the caller).
+//  - Lock discipline: topology, queue and channel locks are never nested, with two
+//    exceptions that always go channel -> queue (consumer registration) or
+//    channel -> adapter output (a ChannelSink callback). Sinks never call back into the broker.
+//  - Callbacks to adapters (ChannelSink) never run inside a broker API call's caller frame
+//    with a lock the caller could need: deliveries and cancellations come from the pool.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <burrow/clock.h>
+#include <burrow/options.h>
+#include <burrow/status.h>
+
+#include "base/thread_annotations.h"
+#include "broker/connection.h"
+#include "broker/vhost.h"
+#include "broker/worker_pool.h"
+#include "storage/store.h"
+
+namespace burrow::broker {
+
+// An authenticated client asking for a vhost.
+struct ConnectInfo {
+  std::string user;
+  std::string vhost;
+};
+
+// Thread-safe.
+class BrokerCore {
+ public:
+  // Opens a broker: starts the worker threads, opens the store (memory-only when
+  // options.in_memory), creates the default user and vhost. Errors: kIoError from the store.
+  static Result<std::unique_ptr<BrokerCore>> open(const Options& options);
+  ~BrokerCore();
+
+  const Options& options() const { return options_; }
+  Clock& clock() const { return *clock_; }
+  WorkerPool& workers() { return *workers_; }
+  Executor& executor() { return *workers_; }
+  storage::Store& store() { return *store_; }
+
+  // Checks a login. Errors: kAccessRefused with the reason RabbitMQ logs ("user 'u' - invalid
+  // credentials", "user 'guest' can only connect via localhost").
+  Status authenticate(const std::string& user, const std::string& password,
+                      bool from_loopback) const;
+  // Opens a connection for an authenticated user. Errors: kNotAllowed "vhost x not found".
+  Result<ConnectionPtr> connect(const ConnectInfo& info);
+
+  Result<VHostPtr> find_vhost(const std::string& name) const;
+
+  // Stops the worker threads. Pending deliveries are dropped. Idempotent.
+  void shutdown();
+
+ private:
+  explicit BrokerCore(const Options& options);
+
+  const Options options_;
+  Clock* clock_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<WorkerPool> workers_;
+  std::atomic<uint64_t> next_connection_id_{1};
+
+  mutable std::mutex mu_;
+  std::map<std::string, VHostPtr, std::less<>> vhosts_ GUARDED_BY(mu_);
+  std::map<std::string, std::string, std::less<>> users_ GUARDED_BY(mu_);  // name -> password
+};
+
+}  // namespace burrow::broker

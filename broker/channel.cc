@@ -1,0 +1,524 @@
+// Channel: RabbitMQ 3.10's channel semantics over the vhost and its queues.
+#include "base/status_macros.h"
+#include "broker/channel.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "broker/broker_core.h"
+#include "broker/names.h"
+
+namespace burrow::broker {
+
+namespace {
+
+constexpr size_t kRouteCacheLimit = 4096;
+
+// The routing keys of a publish: its key plus the CC and BCC headers' keys (arrays of long
+// strings), as RabbitMQ's rabbit_basic:header_routes.
+void collect_routing_keys(std::string_view routing_key, const FieldTable* headers,
+                          std::vector<std::string_view>& keys) {
+  keys.clear();
+  keys.push_back(routing_key);
+  if (headers == nullptr) return;
+  for (const char* name : {"CC", "BCC"}) {
+    const FieldValue* v = headers->find(name);
+    if (v == nullptr) continue;
+    if (const FieldArray* arr = v->get_if<FieldArray>()) {
+      for (const FieldValue& k : *arr) {
+        if (const std::string* s = k.get_if<std::string>()) keys.push_back(*s);
+      }
+    }
+  }
+}
+
+bool has_cc_or_bcc(const FieldTable* headers) {
+  return headers != nullptr && (headers->contains("CC") || headers->contains("BCC"));
+}
+
+}  // namespace
+
+Channel::Channel(ConnectionPtr connection, uint16_t number, ChannelSink* sink)
+    : connection_(std::move(connection)),
+      number_(number),
+      sink_(sink),
+      vhost_(*connection_->vhost()) {}
+
+Channel::~Channel() = default;
+
+// ---- topology --------------------------------------------------------------------------
+
+Status Channel::declare_exchange(const ExchangeSettings& settings, bool passive) {
+  return vhost_.declare_exchange(settings, passive);
+}
+
+Status Channel::delete_exchange(std::string_view name, bool if_unused) {
+  return vhost_.delete_exchange(name, if_unused);
+}
+
+Status Channel::bind_exchange(std::string_view destination, std::string_view source,
+                              std::string_view routing_key, const FieldTable& arguments) {
+  return vhost_.bind(Binding{std::string(source), DestinationKind::kExchange,
+                             std::string(destination), std::string(routing_key), arguments},
+                     connection_->id());
+}
+
+Status Channel::unbind_exchange(std::string_view destination, std::string_view source,
+                                std::string_view routing_key, const FieldTable& arguments) {
+  return vhost_.unbind(Binding{std::string(source), DestinationKind::kExchange,
+                               std::string(destination), std::string(routing_key), arguments},
+                       connection_->id());
+}
+
+std::string Channel::queue_name_or_last(std::string_view name) const {
+  return name.empty() ? last_queue_ : std::string(name);
+}
+
+Result<QueuePtr> Channel::resolve_queue(std::string_view name) {
+  if (name.empty()) {
+    if (last_queue_.empty()) return not_found("no previously declared queue");
+    name = last_queue_;
+  }
+  return vhost_.find_queue(name, connection_->id());
+}
+
+Result<QueueDeclareResult> Channel::declare_queue(QueueDeclareRequest request) {
+  // RabbitMQ strips CR and LF from queue names.
+  std::erase_if(request.name, [](char c) { return c == '\r' || c == '\n'; });
+  bool server_named = false;
+  if (request.name.empty()) {
+    if (request.passive) {
+      if (last_queue_.empty()) return not_found("no previously declared queue");
+      request.name = last_queue_;
+    } else {
+      request.name = generate_name("amq.gen-");
+      server_named = true;
+    }
+  }
+  QueueSettings settings;
+  settings.name = request.name;
+  // An exclusive queue is never durable (RabbitMQ: Durable andalso not Exclusive).
+  settings.durable = request.durable && !request.exclusive;
+  settings.auto_delete = request.auto_delete;
+  settings.exclusive_owner = request.exclusive ? connection_->id() : 0;
+  settings.arguments = std::move(request.arguments);
+  ASSIGN_OR_RETURN(DeclaredQueue declared,
+                   vhost_.declare_queue(std::move(settings), request.passive, connection_->id(),
+                                        server_named));
+  last_queue_ = declared.queue->name();
+  QueueCounts counts = declared.queue->counts();
+  return QueueDeclareResult{declared.queue->name(), counts.ready, counts.consumers};
+}
+
+Status Channel::bind_queue(std::string_view queue, std::string_view exchange,
+                           std::string_view routing_key, const FieldTable& arguments) {
+  std::string name = queue_name_or_last(queue);
+  if (name.empty()) return not_found("no previously declared queue");
+  // An empty routing key with an empty queue name means "the last queue's name".
+  std::string key = (queue.empty() && routing_key.empty()) ? name : std::string(routing_key);
+  return vhost_.bind(Binding{std::string(exchange), DestinationKind::kQueue, std::move(name),
+                             std::move(key), arguments},
+                     connection_->id());
+}
+
+Status Channel::unbind_queue(std::string_view queue, std::string_view exchange,
+                             std::string_view routing_key, const FieldTable& arguments) {
+  std::string name = queue_name_or_last(queue);
+  if (name.empty()) return not_found("no previously declared queue");
+  std::string key = (queue.empty() && routing_key.empty()) ? name : std::string(routing_key);
+  return vhost_.unbind(Binding{std::string(exchange), DestinationKind::kQueue, std::move(name),
+                               std::move(key), arguments},
+                       connection_->id());
+}
+
+Result<uint32_t> Channel::purge_queue(std::string_view queue) {
+  ASSIGN_OR_RETURN(QueuePtr q, resolve_queue(queue));
+  return q->purge();
+}
+
+Result<uint32_t> Channel::delete_queue(std::string_view queue, bool if_unused, bool if_empty) {
+  std::string name = queue_name_or_last(queue);
+  if (name.empty()) return not_found("no previously declared queue");
+  ASSIGN_OR_RETURN(DeletedQueue deleted,
+                   vhost_.delete_queue(name, connection_->id(), if_unused, if_empty));
+  for (const ConsumerPtr& c : deleted.consumers) c->channel().consumer_cancelled_by_broker(c);
+  return deleted.message_count;
+}
+
+// ---- publishing ------------------------------------------------------------------------
+
+Status Channel::route(std::string_view exchange, std::string_view routing_key,
+                      const StoredMessage& message, const RouteResult*& result) {
+  const FieldTable* headers =
+      message.message.properties.headers ? &*message.message.properties.headers : nullptr;
+  const bool cc = has_cc_or_bcc(headers);
+  if (!cc) {
+    uint64_t epoch = vhost_.epoch();
+    if (epoch != route_cache_epoch_) {
+      route_cache_.clear();
+      route_cache_epoch_ = epoch;
+    }
+    scratch_key_.exchange.assign(exchange);
+    scratch_key_.routing_key.assign(routing_key);
+    if (auto it = route_cache_.find(scratch_key_); it != route_cache_.end()) {
+      result = &it->second;
+      return Status();
+    }
+  }
+  std::vector<std::string_view> keys;
+  collect_routing_keys(routing_key, headers, keys);
+  RETURN_IF_ERROR(vhost_.route(exchange, RoutingInput{keys, headers}, scratch_route_));
+  if (!cc && scratch_route_.cacheable) {
+    if (route_cache_.size() >= kRouteCacheLimit) route_cache_.clear();
+    auto [it, inserted] = route_cache_.emplace(scratch_key_, scratch_route_);
+    result = &it->second;
+  } else {
+    result = &scratch_route_;
+  }
+  return Status();
+}
+
+Status Channel::publish(std::string_view exchange, std::string_view routing_key, bool mandatory,
+                        bool immediate, StoredMessagePtr message) {
+  if (immediate) return not_implemented("immediate=true");
+  const uint64_t max_size = connection_->core().options().max_message_size;
+  if (message->body_size() > max_size) {
+    return precondition_failed(fmt::format("message size {} is larger than configured max size {}",
+                                           message->body_size(), max_size));
+  }
+  if (tx_mode_) {
+    // Route now so a missing exchange fails at publish time, as in RabbitMQ; deliver at
+    // commit.
+    const RouteResult* result = nullptr;
+    RETURN_IF_ERROR(route(exchange, routing_key, *message, result));
+    tx_publishes_.push_back(
+        TxPublish{std::string(exchange), std::string(routing_key), mandatory, std::move(message)});
+    return Status();
+  }
+  uint64_t seq = confirm_mode_ ? confirms_.next() : 0;
+  return publish_now(exchange, routing_key, mandatory, message, seq);
+}
+
+Status Channel::publish_now(std::string_view exchange, std::string_view routing_key,
+                            bool mandatory, const StoredMessagePtr& message, uint64_t seq) {
+  const RouteResult* result = nullptr;
+  RETURN_IF_ERROR(route(exchange, routing_key, *message, result));
+  bool rejected = false;
+  bool delivered = false;
+  for (const QueuePtr& q : result->queues) {
+    switch (q->enqueue(message)) {
+      case EnqueueOutcome::kAccepted:
+        delivered = true;
+        break;
+      case EnqueueOutcome::kRejected:
+        rejected = true;
+        break;
+      case EnqueueOutcome::kDeleted:
+        break;
+    }
+  }
+  // basic.return goes out before the confirm, as RabbitMQ does.
+  if (!delivered && !rejected && mandatory) sink_->on_return(312, "NO_ROUTE", *message);
+  if (seq != 0) confirms_.resolve(seq, !rejected);
+  return Status();
+}
+
+Status Channel::confirm_select() {
+  if (tx_mode_) return precondition_failed("cannot switch from tx to confirm mode");
+  confirm_mode_ = true;
+  return Status();
+}
+
+void Channel::flush() {
+  if (!confirm_mode_) return;
+  confirms_.flush(
+      [this](uint64_t seq, bool multiple, bool ack) { sink_->on_confirm(seq, multiple, ack); });
+}
+
+// ---- consuming -------------------------------------------------------------------------
+
+Result<std::string> Channel::consume(ConsumeRequest request,
+                                     const std::function<void(const std::string&)>& on_ok) {
+  ASSIGN_OR_RETURN(QueuePtr queue, resolve_queue(request.queue));
+  ConsumerSettings settings;
+  settings.tag = request.tag.empty() ? generate_name("amq.ctag-") : std::move(request.tag);
+  settings.no_ack = request.no_ack;
+  settings.exclusive = request.exclusive;
+  settings.prefetch = consumer_prefetch_;
+  if (const FieldValue* p = request.arguments.find("x-priority")) {
+    auto v = p->as_integer();
+    if (!v) {
+      return precondition_failed(fmt::format("invalid arg 'x-priority' for {}: {}", "consumer",
+                                             to_string(*p)));
+    }
+    settings.priority = static_cast<int32_t>(*v);
+  }
+  settings.arguments = std::move(request.arguments);
+  std::string tag = settings.tag;
+  auto consumer =
+      std::make_shared<Consumer>(std::move(settings), shared_from_this(), queue, &credit_);
+  std::lock_guard lock(mu_);
+  if (closed_) return Status(StatusCode::kClosed, "channel is closed");
+  if (consumers_.contains(tag)) {
+    return not_allowed("attempt to reuse consumer tag '" + tag + "'");
+  }
+  // Registered with the queue under the delivery lock (channel -> queue), so no delivery can
+  // reach the sink before on_ok has run.
+  RETURN_IF_ERROR(queue->add_consumer(consumer));
+  consumers_.emplace(tag, consumer);
+  if (on_ok) on_ok(tag);
+  return tag;
+}
+
+Status Channel::cancel(const std::string& tag, const std::function<void()>& on_ok) {
+  ConsumerPtr consumer;
+  {
+    std::lock_guard lock(mu_);
+    auto it = consumers_.find(tag);
+    if (it != consumers_.end()) {
+      consumer = std::move(it->second);
+      consumers_.erase(it);
+      consumer->mark_cancelled();
+    }
+    if (on_ok) on_ok();
+  }
+  if (consumer) consumer->queue()->remove_consumer(*consumer);
+  return Status();
+}
+
+Status Channel::get(std::string_view queue, bool no_ack,
+                    const std::function<void(const std::optional<GetResult>&)>& on_result) {
+  ASSIGN_OR_RETURN(QueuePtr q, resolve_queue(queue));
+  uint32_t remaining = 0;
+  ASSIGN_OR_RETURN(std::optional<QueueEntry> entry, q->get(no_ack, remaining));
+  std::lock_guard lock(mu_);
+  if (!entry) {
+    on_result(std::nullopt);
+    return Status();
+  }
+  GetResult result{next_delivery_tag_++, remaining, std::move(*entry)};
+  on_result(result);
+  if (!no_ack) {
+    credit_.acquire();
+    unacked_.push_back(Unacked{result.delivery_tag, std::move(q), nullptr,
+                               std::move(result.entry)});
+  }
+  return Status();
+}
+
+Status Channel::qos(uint32_t prefetch_size, uint16_t prefetch_count, bool global) {
+  if (prefetch_size != 0) {
+    return not_implemented(fmt::format("prefetch_size!=0 ({})", prefetch_size));
+  }
+  if (global) {
+    credit_.set_limit(prefetch_count);
+  } else {
+    consumer_prefetch_ = prefetch_count;
+  }
+  notify_queues_of_credit();
+  return Status();
+}
+
+void Channel::notify_queues_of_credit() {
+  std::vector<QueuePtr> queues;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [tag, c] : consumers_) queues.push_back(c->queue());
+  }
+  for (const QueuePtr& q : queues) q->notify_credit();
+}
+
+void Channel::deliver(const ConsumerPtr& consumer, std::vector<QueueEntry> entries) {
+  {
+    std::lock_guard lock(mu_);
+    if (!closed_ && !consumer->cancelled()) {
+      const std::string& tag = consumer->tag();
+      for (QueueEntry& e : entries) {
+        uint64_t delivery_tag = next_delivery_tag_++;
+        sink_->on_deliver(tag, delivery_tag, e);
+        if (!consumer->no_ack()) {
+          unacked_.push_back(Unacked{delivery_tag, consumer->queue(), consumer, std::move(e)});
+        }
+      }
+      return;
+    }
+  }
+  // The consumer went away while these were on their way: they were never delivered.
+  consumer->release_credit(static_cast<uint32_t>(entries.size()));
+  consumer->queue()->requeue(std::move(entries), /*redelivered=*/false);
+}
+
+void Channel::consumer_cancelled_by_broker(const ConsumerPtr& consumer) {
+  std::lock_guard lock(mu_);
+  consumer->mark_cancelled();
+  auto it = consumers_.find(consumer->tag());
+  if (it == consumers_.end() || it->second != consumer) return;
+  consumers_.erase(it);
+  if (!closed_) sink_->on_cancel(consumer->tag());
+}
+
+// ---- acknowledgements ------------------------------------------------------------------
+
+Result<std::vector<Channel::Unacked>> Channel::take_unacked(uint64_t tag, bool multiple) {
+  std::lock_guard lock(mu_);
+  std::vector<Unacked> out;
+  if (multiple && tag == 0) {
+    out.assign(std::make_move_iterator(unacked_.begin()), std::make_move_iterator(unacked_.end()));
+    unacked_.clear();
+    return out;
+  }
+  auto it = std::lower_bound(unacked_.begin(), unacked_.end(), tag,
+                             [](const Unacked& u, uint64_t t) { return u.tag < t; });
+  if (it == unacked_.end() || it->tag != tag) {
+    return precondition_failed(fmt::format("unknown delivery tag {}", tag));
+  }
+  if (multiple) {
+    auto end = it + 1;
+    out.assign(std::make_move_iterator(unacked_.begin()), std::make_move_iterator(end));
+    unacked_.erase(unacked_.begin(), end);
+  } else {
+    out.push_back(std::move(*it));
+    unacked_.erase(it);
+  }
+  return out;
+}
+
+void Channel::settle(std::vector<Unacked> entries, Settle how) {
+  if (entries.empty()) return;
+  // Group by queue (entries from one queue are usually adjacent) and by consumer for credit.
+  std::vector<QueueEntry> run;
+  for (size_t i = 0; i < entries.size();) {
+    const QueuePtr& queue = entries[i].queue;
+    run.clear();
+    size_t j = i;
+    for (; j < entries.size() && entries[j].queue == queue; ++j) {
+      Unacked& u = entries[j];
+      if (u.consumer) {
+        u.consumer->release_credit(1);
+      } else {
+        credit_.release(1);
+      }
+      run.push_back(std::move(u.entry));
+    }
+    if (how == Settle::kRequeue) {
+      queue->requeue(std::move(run), /*redelivered=*/true);
+      run = {};
+    } else {
+      // Acked, or rejected without requeue (dead-lettering comes with the semantics issue).
+      queue->settle(run);
+    }
+    i = j;
+  }
+}
+
+Status Channel::settle_tags(uint64_t tag, bool multiple, Settle how) {
+  ASSIGN_OR_RETURN(std::vector<Unacked> entries, take_unacked(tag, multiple));
+  if (tx_mode_) {
+    tx_settles_.push_back(TxSettle{std::move(entries), how});
+    return Status();
+  }
+  settle(std::move(entries), how);
+  return Status();
+}
+
+Status Channel::ack(uint64_t delivery_tag, bool multiple) {
+  return settle_tags(delivery_tag, multiple, Settle::kAck);
+}
+
+Status Channel::nack(uint64_t delivery_tag, bool multiple, bool requeue) {
+  return settle_tags(delivery_tag, multiple, requeue ? Settle::kRequeue : Settle::kDiscard);
+}
+
+Status Channel::reject(uint64_t delivery_tag, bool requeue) {
+  return settle_tags(delivery_tag, false, requeue ? Settle::kRequeue : Settle::kDiscard);
+}
+
+Status Channel::recover(bool requeue) {
+  if (!requeue) return not_implemented("requeue=false");
+  ASSIGN_OR_RETURN(std::vector<Unacked> entries, take_unacked(0, true));
+  settle(std::move(entries), Settle::kRequeue);
+  return Status();
+}
+
+// ---- transactions ----------------------------------------------------------------------
+
+Status Channel::tx_select() {
+  if (confirm_mode_) return precondition_failed("cannot switch from confirm to tx mode");
+  tx_mode_ = true;
+  return Status();
+}
+
+Status Channel::tx_commit() {
+  if (!tx_mode_) return precondition_failed("channel is not transactional");
+  std::vector<TxPublish> publishes = std::move(tx_publishes_);
+  std::vector<TxSettle> settles = std::move(tx_settles_);
+  tx_publishes_.clear();
+  tx_settles_.clear();
+  for (TxPublish& p : publishes) {
+    // The exchange was checked at publish time; one deleted since then routes nowhere.
+    Status s = publish_now(p.exchange, p.routing_key, p.mandatory, p.message, 0);
+    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  }
+  for (TxSettle& s : settles) settle(std::move(s.entries), s.how);
+  return Status();
+}
+
+Status Channel::tx_rollback() {
+  if (!tx_mode_) return precondition_failed("channel is not transactional");
+  tx_publishes_.clear();
+  std::lock_guard lock(mu_);
+  // Acked tags become unacked again.
+  for (TxSettle& s : tx_settles_) {
+    for (Unacked& u : s.entries) {
+      auto pos = std::lower_bound(unacked_.begin(), unacked_.end(), u.tag,
+                                  [](const Unacked& x, uint64_t t) { return x.tag < t; });
+      unacked_.insert(pos, std::move(u));
+    }
+  }
+  tx_settles_.clear();
+  return Status();
+}
+
+// ---- lifecycle -------------------------------------------------------------------------
+
+void Channel::close() {
+  std::vector<ConsumerPtr> consumers;
+  std::vector<Unacked> unacked;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    for (auto& [tag, c] : consumers_) {
+      c->mark_cancelled();
+      consumers.push_back(std::move(c));
+    }
+    consumers_.clear();
+    unacked.assign(std::make_move_iterator(unacked_.begin()),
+                   std::make_move_iterator(unacked_.end()));
+    unacked_.clear();
+  }
+  for (TxSettle& s : tx_settles_) {
+    for (Unacked& u : s.entries) unacked.push_back(std::move(u));
+  }
+  tx_settles_.clear();
+  tx_publishes_.clear();
+  // Unacked messages go back to their queues, marked redelivered, in delivery order; then
+  // the consumers go (which may delete an auto-delete queue, messages and all, as RabbitMQ).
+  std::sort(unacked.begin(), unacked.end(),
+            [](const Unacked& a, const Unacked& b) { return a.tag < b.tag; });
+  settle(std::move(unacked), Settle::kRequeue);
+  for (const ConsumerPtr& c : consumers) c->queue()->remove_consumer(*c);
+}
+
+size_t Channel::unacked_count() const {
+  std::lock_guard lock(mu_);
+  return unacked_.size();
+}
+
+size_t Channel::consumer_count() const {
+  std::lock_guard lock(mu_);
+  return consumers_.size();
+}
+
+}  // namespace burrow::broker

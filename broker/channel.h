@@ -1,0 +1,239 @@
+// A channel: the unit through which a client declares, publishes, consumes and acknowledges.
+// All of AMQP's channel semantics live here (delivery tags, acks, prefetch, confirms,
+// transactions, requeue on close), so the AMQP server and the in-process API share them.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <burrow/field_table.h>
+#include <burrow/status.h>
+
+#include "base/thread_annotations.h"
+#include "broker/confirm_tracker.h"
+#include "broker/connection.h"
+#include "broker/consumer.h"
+#include "broker/queue.h"
+#include "broker/stored_message.h"
+#include "broker/vhost.h"
+
+namespace burrow::broker {
+
+// What a channel tells its adapter. Calls for deliveries and cancels come from worker
+// threads with the channel's delivery lock held, in delivery-tag order; implementations must
+// be quick and must not call back into the channel.
+class ChannelSink {
+ public:
+  virtual ~ChannelSink() = default;
+  // A message for consumer `consumer_tag` (basic.deliver).
+  virtual void on_deliver(const std::string& consumer_tag, uint64_t delivery_tag,
+                          const QueueEntry& entry) = 0;
+  // An unroutable mandatory message comes back (basic.return). Called from publish().
+  virtual void on_return(uint16_t reply_code, std::string_view reply_text,
+                         const StoredMessage& message) = 0;
+  // Publisher confirm for `seq` (and all earlier unconfirmed ones when `multiple`).
+  // Called from flush().
+  virtual void on_confirm(uint64_t seq, bool multiple, bool ack) = 0;
+  // The broker cancelled a consumer because its queue went away (basic.cancel from server).
+  virtual void on_cancel(const std::string& consumer_tag) = 0;
+};
+
+struct QueueDeclareRequest {
+  std::string name;  // empty: the server names it amq.gen-...
+  bool passive = false;
+  bool durable = false;
+  bool exclusive = false;
+  bool auto_delete = false;
+  FieldTable arguments;
+};
+
+struct QueueDeclareResult {
+  std::string name;
+  uint32_t message_count = 0;
+  uint32_t consumer_count = 0;
+};
+
+struct ConsumeRequest {
+  std::string queue;  // empty: the last queue declared on this channel
+  std::string tag;    // empty: the server generates amq.ctag-...
+  bool no_local = false;  // accepted and ignored, as in RabbitMQ
+  bool no_ack = false;
+  bool exclusive = false;
+  FieldTable arguments;
+};
+
+struct GetResult {
+  uint64_t delivery_tag = 0;
+  uint32_t message_count = 0;  // ready messages left in the queue
+  QueueEntry entry;
+};
+
+// Owner-thread API: a channel's methods must not be called concurrently with each other (one
+// AMQP connection, or one application thread at a time); deliveries arrive concurrently from
+// worker threads and are synchronized internally. Errors are Status values with RabbitMQ's
+// reply codes and texts; whether an error closes the channel or the connection is the
+// adapter's decision (base/reply.h).
+class Channel : public std::enable_shared_from_this<Channel> {
+ public:
+  Channel(ConnectionPtr connection, uint16_t number, ChannelSink* sink);
+  ~Channel();
+
+  uint16_t number() const { return number_; }
+  const ConnectionPtr& connection() const { return connection_; }
+
+  // ---- topology ----
+  Status declare_exchange(const ExchangeSettings& settings, bool passive);
+  Status delete_exchange(std::string_view name, bool if_unused);
+  Status bind_exchange(std::string_view destination, std::string_view source,
+                       std::string_view routing_key, const FieldTable& arguments);
+  Status unbind_exchange(std::string_view destination, std::string_view source,
+                         std::string_view routing_key, const FieldTable& arguments);
+  Result<QueueDeclareResult> declare_queue(QueueDeclareRequest request);
+  Status bind_queue(std::string_view queue, std::string_view exchange,
+                    std::string_view routing_key, const FieldTable& arguments);
+  Status unbind_queue(std::string_view queue, std::string_view exchange,
+                      std::string_view routing_key, const FieldTable& arguments);
+  Result<uint32_t> purge_queue(std::string_view queue);
+  Result<uint32_t> delete_queue(std::string_view queue, bool if_unused, bool if_empty);
+
+  // ---- publishing ----
+  // Routes and enqueues a message. Unroutable mandatory messages come back via on_return;
+  // in confirm mode the confirm is queued for flush(). Errors: 404 missing exchange, 403
+  // internal exchange, 540 immediate, 406 message too large.
+  Status publish(std::string_view exchange, std::string_view routing_key, bool mandatory,
+                 bool immediate, StoredMessagePtr message);
+  // confirm.select. Errors: 406 if the channel is transactional.
+  Status confirm_select();
+  bool confirm_mode() const { return confirm_mode_; }
+  // Sends the confirms that are ready (on_confirm). Adapters call it after a batch of
+  // publishes; it is cheap when nothing is pending.
+  void flush();
+
+  // ---- consuming ----
+  // basic.consume. `on_ok(tag)` runs under the delivery lock before the first delivery can
+  // reach the sink, so the adapter can send consume-ok in order.
+  // Errors: 404/405 queue, 403 exclusive use, 530 tag reuse, 406 bad arguments.
+  Result<std::string> consume(ConsumeRequest request,
+                              const std::function<void(const std::string&)>& on_ok);
+  // basic.cancel. An unknown tag is not an error. `on_ok` runs under the delivery lock after
+  // the consumer's last delivery.
+  Status cancel(const std::string& tag, const std::function<void()>& on_ok);
+  // basic.get. `on_result` runs under the delivery lock with the delivery (or nullopt when
+  // the queue is empty), so the adapter can answer in delivery-tag order.
+  Status get(std::string_view queue, bool no_ack,
+             const std::function<void(const std::optional<GetResult>&)>& on_result);
+  // basic.qos. Errors: 540 prefetch_size != 0.
+  Status qos(uint32_t prefetch_size, uint16_t prefetch_count, bool global);
+
+  // ---- acknowledgements ----
+  // Errors: 406 "unknown delivery tag N".
+  Status ack(uint64_t delivery_tag, bool multiple);
+  Status nack(uint64_t delivery_tag, bool multiple, bool requeue);
+  Status reject(uint64_t delivery_tag, bool requeue);
+  // basic.recover: requeue every unacked delivery. Errors: 540 for requeue=false.
+  Status recover(bool requeue);
+
+  // ---- transactions ----
+  // Errors: 406 "cannot switch from confirm to tx mode", "channel is not transactional".
+  Status tx_select();
+  Status tx_commit();
+  Status tx_rollback();
+
+  // Closes the channel: cancels its consumers and requeues its unacked messages.
+  // Idempotent. After close, deliveries racing in are returned to their queues.
+  void close();
+
+  // Called by a queue's drain: delivers `entries` to `consumer` (or hands them back to the
+  // queue when the consumer or channel is gone).
+  void deliver(const ConsumerPtr& consumer, std::vector<QueueEntry> entries);
+  // Called when the broker cancels a consumer (its queue was deleted).
+  void consumer_cancelled_by_broker(const ConsumerPtr& consumer);
+
+  // Counts for tests and management.
+  size_t unacked_count() const;
+  size_t consumer_count() const;
+
+ private:
+  struct Unacked {
+    uint64_t tag;
+    QueuePtr queue;
+    ConsumerPtr consumer;  // null for basic.get
+    QueueEntry entry;
+  };
+  enum class Settle : uint8_t { kAck, kRequeue, kDiscard };
+
+  Result<QueuePtr> resolve_queue(std::string_view name);
+  std::string queue_name_or_last(std::string_view name) const;
+  Status route(std::string_view exchange, std::string_view routing_key,
+               const StoredMessage& message, const RouteResult*& result);
+  // Takes the unacked entries `tag` names (all up to it with `multiple`; every one for tag 0
+  // with multiple). Errors: 406 unknown delivery tag.
+  Result<std::vector<Unacked>> take_unacked(uint64_t tag, bool multiple);
+  void settle(std::vector<Unacked> entries, Settle how);
+  Status settle_tags(uint64_t tag, bool multiple, Settle how);
+  Status publish_now(std::string_view exchange, std::string_view routing_key, bool mandatory,
+                     const StoredMessagePtr& message, uint64_t confirm_seq);
+  void notify_queues_of_credit();
+
+  const ConnectionPtr connection_;
+  const uint16_t number_;
+  ChannelSink* const sink_;
+  VHost& vhost_;
+  ChannelCredit credit_;
+
+  // Owner-thread state.
+  std::string last_queue_;
+  uint16_t consumer_prefetch_ = 0;
+  bool confirm_mode_ = false;
+  bool tx_mode_ = false;
+  ConfirmTracker confirms_;
+  struct RouteKey {
+    std::string exchange;
+    std::string routing_key;
+    bool operator==(const RouteKey&) const = default;
+  };
+  struct RouteKeyHash {
+    size_t operator()(const RouteKey& k) const {
+      return std::hash<std::string>()(k.exchange) * 31 + std::hash<std::string>()(k.routing_key);
+    }
+  };
+  std::unordered_map<RouteKey, RouteResult, RouteKeyHash> route_cache_;
+  uint64_t route_cache_epoch_ = 0;
+  RouteResult scratch_route_;
+  RouteKey scratch_key_;
+  // Transaction buffers (tx_select): publishes and settlements applied at commit.
+  struct TxPublish {
+    std::string exchange;
+    std::string routing_key;
+    bool mandatory;
+    StoredMessagePtr message;
+  };
+  // Acks, nacks and rejects in a transaction take their entries from unacked_ at once (so
+  // unknown tags fail immediately, as in RabbitMQ) and settle them at commit; rollback puts
+  // them back.
+  struct TxSettle {
+    std::vector<Unacked> entries;
+    Settle how;
+  };
+  std::vector<TxPublish> tx_publishes_;
+  std::vector<TxSettle> tx_settles_;
+
+  // Delivery state, shared with worker threads.
+  mutable std::mutex mu_;
+  bool closed_ GUARDED_BY(mu_) = false;
+  uint64_t next_delivery_tag_ GUARDED_BY(mu_) = 1;
+  std::deque<Unacked> unacked_ GUARDED_BY(mu_);  // ascending delivery tag
+  std::unordered_map<std::string, ConsumerPtr> consumers_ GUARDED_BY(mu_);
+};
+
+using ChannelPtr = std::shared_ptr<Channel>;
+
+}  // namespace burrow::broker

@@ -1,0 +1,56 @@
+// Exchange binding bookkeeping and the type factory.
+#include "broker/exchange.h"
+
+#include <algorithm>
+
+#include "broker/exchange_types.h"
+
+namespace burrow::broker {
+
+Status Exchange::validate_binding(const Binding&) const { return Status(); }
+
+bool Exchange::add_binding(const Binding& binding, Destination destination) {
+  if (std::find(bindings_.begin(), bindings_.end(), binding) != bindings_.end()) return false;
+  bindings_.push_back(binding);
+  destinations_.push_back(std::make_unique<Destination>(std::move(destination)));
+  index_add(bindings_.back(), destinations_.back().get());
+  return true;
+}
+
+bool Exchange::remove_binding(const Binding& binding) {
+  auto it = std::find(bindings_.begin(), bindings_.end(), binding);
+  if (it == bindings_.end()) return false;
+  size_t i = static_cast<size_t>(it - bindings_.begin());
+  index_remove(bindings_[i], destinations_[i].get());
+  bindings_.erase(it);
+  destinations_.erase(destinations_.begin() + static_cast<ptrdiff_t>(i));
+  return true;
+}
+
+size_t Exchange::remove_bindings_to(DestinationKind kind, std::string_view destination) {
+  size_t removed = 0;
+  for (size_t i = bindings_.size(); i-- > 0;) {
+    if (bindings_[i].kind == kind && bindings_[i].destination == destination) {
+      index_remove(bindings_[i], destinations_[i].get());
+      bindings_.erase(bindings_.begin() + static_cast<ptrdiff_t>(i));
+      destinations_.erase(destinations_.begin() + static_cast<ptrdiff_t>(i));
+      ++removed;
+    }
+  }
+  return removed;
+}
+
+bool is_known_exchange_type(std::string_view type) {
+  return type == "direct" || type == "fanout" || type == "topic" || type == "headers";
+}
+
+ExchangePtr make_exchange(ExchangeSettings settings) {
+  const std::string type = settings.type;
+  if (type == "direct") return std::make_shared<DirectExchange>(std::move(settings));
+  if (type == "fanout") return std::make_shared<FanoutExchange>(std::move(settings));
+  if (type == "topic") return std::make_shared<TopicExchange>(std::move(settings));
+  if (type == "headers") return std::make_shared<HeadersExchange>(std::move(settings));
+  return nullptr;
+}
+
+}  // namespace burrow::broker

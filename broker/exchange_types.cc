@@ -1,0 +1,236 @@
+// Routing for the direct, fanout, topic and headers exchange types (RabbitMQ's
+// rabbit_exchange_type_*.erl semantics).
+#include "broker/exchange_types.h"
+
+#include <algorithm>
+
+namespace burrow::broker {
+
+// ---- direct ----------------------------------------------------------------------------
+
+void DirectExchange::route(const RoutingInput& input, std::vector<const Destination*>& out) const {
+  for (std::string_view key : input.routing_keys) {
+    auto it = by_key_.find(key);
+    if (it != by_key_.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  }
+}
+
+void DirectExchange::index_add(const Binding& b, const Destination* d) {
+  by_key_[b.routing_key].push_back(d);
+}
+
+void DirectExchange::index_remove(const Binding& b, const Destination* d) {
+  auto it = by_key_.find(b.routing_key);
+  if (it == by_key_.end()) return;
+  std::erase(it->second, d);
+  if (it->second.empty()) by_key_.erase(it);
+}
+
+// ---- fanout ----------------------------------------------------------------------------
+
+void FanoutExchange::route(const RoutingInput&, std::vector<const Destination*>& out) const {
+  out.insert(out.end(), all_.begin(), all_.end());
+}
+
+void FanoutExchange::index_add(const Binding&, const Destination* d) { all_.push_back(d); }
+
+void FanoutExchange::index_remove(const Binding&, const Destination* d) { std::erase(all_, d); }
+
+// ---- topic -----------------------------------------------------------------------------
+
+struct TopicExchange::Node {
+  std::unordered_map<std::string, std::unique_ptr<Node>> children;  // literal words, '*', '#'
+  std::vector<const Destination*> destinations;                     // bindings ending here
+};
+
+TopicExchange::TopicExchange(ExchangeSettings settings)
+    : Exchange(std::move(settings)), root_(std::make_unique<Node>()) {}
+
+TopicExchange::~TopicExchange() = default;
+
+std::vector<std::string_view> split_topic_key(std::string_view key) {
+  std::vector<std::string_view> words;
+  if (key.empty()) return words;
+  size_t start = 0;
+  while (true) {
+    size_t dot = key.find('.', start);
+    if (dot == std::string_view::npos) {
+      words.push_back(key.substr(start));
+      return words;
+    }
+    words.push_back(key.substr(start, dot - start));
+    start = dot + 1;
+  }
+}
+
+void TopicExchange::index_add(const Binding& b, const Destination* d) {
+  Node* node = root_.get();
+  for (std::string_view word : split_topic_key(b.routing_key)) {
+    auto& child = node->children[std::string(word)];
+    if (!child) child = std::make_unique<Node>();
+    node = child.get();
+  }
+  node->destinations.push_back(d);
+}
+
+void TopicExchange::index_remove(const Binding& b, const Destination* d) {
+  // Walk down remembering the path, then prune nodes that became empty.
+  std::vector<std::pair<Node*, std::string>> path;
+  Node* node = root_.get();
+  for (std::string_view word : split_topic_key(b.routing_key)) {
+    auto it = node->children.find(std::string(word));
+    if (it == node->children.end()) return;
+    path.emplace_back(node, std::string(word));
+    node = it->second.get();
+  }
+  std::erase(node->destinations, d);
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    Node* parent = it->first;
+    Node* child = parent->children[it->second].get();
+    if (!child->destinations.empty() || !child->children.empty()) break;
+    parent->children.erase(it->second);
+  }
+}
+
+void TopicExchange::match(const Node& node, const std::vector<std::string_view>& words, size_t i,
+                          std::vector<const Destination*>& out) const {
+  if (i == words.size()) out.insert(out.end(), node.destinations.begin(), node.destinations.end());
+  if (auto hash = node.children.find("#"); hash != node.children.end()) {
+    // '#' takes zero or more words.
+    for (size_t j = i; j <= words.size(); ++j) match(*hash->second, words, j, out);
+  }
+  if (i == words.size()) return;
+  if (auto star = node.children.find("*"); star != node.children.end()) {
+    match(*star->second, words, i + 1, out);
+  }
+  // A literal word; a '*' or '#' in the routing key also reaches the wildcard edges here,
+  // as in RabbitMQ's trie (duplicates are removed by the caller).
+  if (auto lit = node.children.find(std::string(words[i])); lit != node.children.end()) {
+    if (words[i] != "*" && words[i] != "#") match(*lit->second, words, i + 1, out);
+  }
+}
+
+void TopicExchange::route(const RoutingInput& input, std::vector<const Destination*>& out) const {
+  for (std::string_view key : input.routing_keys) {
+    match(*root_, split_topic_key(key), 0, out);
+  }
+}
+
+// ---- headers ---------------------------------------------------------------------------
+
+namespace {
+
+enum class MatchKind { kAll, kAny, kAllWithX, kAnyWithX };
+
+MatchKind parse_x_match(const FieldTable& args) {
+  const FieldValue* v = args.find("x-match");
+  const std::string* s = v ? v->get_if<std::string>() : nullptr;
+  if (s == nullptr) return MatchKind::kAll;  // absent, or legacy unvalidated value
+  if (*s == "any") return MatchKind::kAny;
+  if (*s == "all-with-x") return MatchKind::kAllWithX;
+  if (*s == "any-with-x") return MatchKind::kAnyWithX;
+  return MatchKind::kAll;
+}
+
+// Erlang's `==` on the values RabbitMQ decodes: numbers compare by value across integer and
+// float types (1 == 1.0, a timestamp is an integer), strings and byte arrays by content;
+// nested arrays and tables keep their type tags, so they compare exactly.
+bool erlang_equal(const FieldValue& a, const FieldValue& b) {
+  auto number = [](const FieldValue& v) -> std::optional<double> {
+    if (auto t = v.get_if<Timestamp>()) return static_cast<double>(t->seconds);
+    return v.as_number();
+  };
+  auto na = number(a), nb = number(b);
+  if (na || nb) {
+    if (!(na && nb)) return false;
+    // Compare integers exactly when both are integers (doubles lose precision past 2^53).
+    auto ia = a.as_integer(), ib = b.as_integer();
+    if (ia && ib) return *ia == *ib;
+    return *na == *nb;
+  }
+  const std::string* sa = a.as_string();
+  const std::string* sb = b.as_string();
+  if (sa || sb) return sa && sb && *sa == *sb;
+  return a == b;
+}
+
+}  // namespace
+
+FieldTable sort_by_key(const FieldTable& table) {
+  FieldTable sorted = table;
+  std::stable_sort(sorted.entries().begin(), sorted.entries().end(),
+                   [](const FieldEntry& x, const FieldEntry& y) { return x.name < y.name; });
+  return sorted;
+}
+
+bool headers_match(const FieldTable& sorted_args, const FieldTable& sorted_headers) {
+  const MatchKind kind = parse_x_match(sorted_args);
+  const bool with_x = kind == MatchKind::kAllWithX || kind == MatchKind::kAnyWithX;
+  const bool all = kind == MatchKind::kAll || kind == MatchKind::kAllWithX;
+  const auto& pattern = sorted_args.entries();
+  const auto& data = sorted_headers.entries();
+  bool all_match = true;
+  bool any_match = false;
+  size_t p = 0, d = 0;
+  // A merge over both sorted lists, clause for clause as rabbit_exchange_type_headers.
+  while (true) {
+    if (all && !all_match) return false;
+    if (!all && any_match) return true;
+    if (p == pattern.size()) return all ? all_match : any_match;
+    const FieldEntry& pe = pattern[p];
+    if (pe.name == "x-match" || (!with_x && pe.name.starts_with("x-"))) {
+      ++p;
+      continue;
+    }
+    if (d == data.size()) {
+      all_match = false;
+      p = pattern.size();
+      continue;
+    }
+    const FieldEntry& de = data[d];
+    if (pe.name > de.name) {
+      ++d;
+    } else if (pe.name < de.name) {
+      all_match = false;
+      ++p;
+    } else {
+      if (pe.value.is<Void>() || erlang_equal(pe.value, de.value)) {
+        any_match = true;
+      } else {
+        all_match = false;
+      }
+      ++p;
+      ++d;
+    }
+  }
+}
+
+Status HeadersExchange::validate_binding(const Binding& binding) const {
+  const FieldValue* v = binding.arguments.find("x-match");
+  if (v == nullptr) return Status();
+  if (const std::string* s = v->get_if<std::string>()) {
+    if (*s == "all" || *s == "any" || *s == "all-with-x" || *s == "any-with-x") return Status();
+    return precondition_failed("Invalid x-match field value <<\"" + *s +
+                               "\">>; expected all, any, all-with-x, or any-with-x");
+  }
+  return precondition_failed("Invalid x-match field type " + to_string(*v) +
+                             "; expected longstr");
+}
+
+void HeadersExchange::route(const RoutingInput& input, std::vector<const Destination*>& out) const {
+  static const FieldTable kNoHeaders;
+  FieldTable sorted = input.headers ? sort_by_key(*input.headers) : kNoHeaders;
+  for (const auto& [args, dest] : entries_) {
+    if (headers_match(args, sorted)) out.push_back(dest);
+  }
+}
+
+void HeadersExchange::index_add(const Binding& b, const Destination* d) {
+  entries_.emplace_back(sort_by_key(b.arguments), d);
+}
+
+void HeadersExchange::index_remove(const Binding&, const Destination* d) {
+  std::erase_if(entries_, [d](const auto& e) { return e.second == d; });
+}
+
+}  // namespace burrow::broker

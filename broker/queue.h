@@ -1,0 +1,112 @@
+// The queue abstraction. Queue types (classic now; quorum and stream later, as in RabbitMQ's
+// x-queue-type) are implementations of this interface, not flags inside one class.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <burrow/field_table.h>
+#include <burrow/status.h>
+
+#include "broker/consumer.h"
+#include "broker/queue_entry.h"
+
+namespace burrow::broker {
+
+class Executor;
+
+// What a queue is, fixed at declaration.
+struct QueueSettings {
+  std::string name;
+  std::string vhost;
+  bool durable = false;
+  bool auto_delete = false;
+  // The connection that declared an exclusive queue; 0 for a non-exclusive queue.
+  uint64_t exclusive_owner = 0;
+  FieldTable arguments;
+
+  bool exclusive() const { return exclusive_owner != 0; }
+};
+
+struct QueueCounts {
+  uint32_t ready = 0;     // waiting for a consumer
+  uint32_t unacked = 0;   // delivered, not yet acked
+  uint32_t consumers = 0;
+};
+
+enum class EnqueueOutcome : uint8_t {
+  kAccepted,  // the queue took the message
+  kRejected,  // refused (overflow reject-publish): the publisher gets a nack
+  kDeleted,   // the queue was deleted meanwhile: as if it had not been routed to
+};
+
+// Called (outside any lock) when an auto-delete queue loses its last consumer.
+using AutoDeleteHook = std::function<void(const std::shared_ptr<class Queue>&)>;
+
+// Thread-safe: every method may be called from any thread. Implementations guard their
+// state with their own lock and never call out (to channels, hooks) while holding it.
+class Queue : public std::enable_shared_from_this<Queue> {
+ public:
+  explicit Queue(QueueSettings settings) : settings_(std::move(settings)) {}
+  virtual ~Queue() = default;
+  Queue(const Queue&) = delete;
+  Queue& operator=(const Queue&) = delete;
+
+  const QueueSettings& settings() const { return settings_; }
+  const std::string& name() const { return settings_.name; }
+
+  // Takes a published message. Deliveries to consumers happen later, on the executor.
+  virtual EnqueueOutcome enqueue(StoredMessagePtr message) = 0;
+
+  // basic.get: the head message, or nullopt when none is ready. `remaining` receives the
+  // number of ready messages left. With no_ack the message is settled at once; otherwise the
+  // caller holds the entry until it settles or requeues it. Errors: kNotFound if deleted.
+  virtual Result<std::optional<QueueEntry>> get(bool no_ack, uint32_t& remaining) = 0;
+
+  // Registers a consumer. Errors: kAccessRefused "queue 'q' in vhost '/' in exclusive use"
+  // when an exclusive consumer is involved; kNotFound when the queue was deleted.
+  virtual Status add_consumer(ConsumerPtr consumer) = 0;
+  // Unregisters a consumer (basic.cancel, channel close). May delete an auto-delete queue
+  // through the hook.
+  virtual void remove_consumer(const Consumer& consumer) = 0;
+
+  // Entries delivered from this queue were acked (or dropped by reject/nack without
+  // requeue): they leave the queue for good.
+  virtual void settle(std::span<const QueueEntry> entries) = 0;
+  // Entries delivered from this queue come back: ready again at their original position,
+  // with redelivered set when `redelivered` (false for entries that never reached a client).
+  virtual void requeue(std::vector<QueueEntry> entries, bool redelivered) = 0;
+
+  // A consumer of this queue has more credit: deliver if messages are waiting.
+  virtual void notify_credit() = 0;
+
+  // Removes the ready messages; returns how many. Unacked messages stay.
+  virtual uint32_t purge() = 0;
+
+  // Marks the queue deleted and drops its ready messages; returns (ready message count,
+  // consumers that were attached). Later calls fail or drop, as documented above.
+  struct Deleted {
+    uint32_t message_count = 0;
+    std::vector<ConsumerPtr> consumers;
+  };
+  virtual Deleted mark_deleted() = 0;
+  virtual bool deleted() const = 0;
+
+  virtual QueueCounts counts() const = 0;
+
+ protected:
+  const QueueSettings settings_;
+};
+
+using QueuePtr = std::shared_ptr<Queue>;
+
+// Creates a queue of the type its arguments name (x-queue-type; classic by default).
+// Errors: kPreconditionFailed for an unknown or unsupported type.
+Result<QueuePtr> make_queue(QueueSettings settings, Executor& executor, AutoDeleteHook on_unused);
+
+}  // namespace burrow::broker

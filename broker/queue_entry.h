@@ -1,0 +1,19 @@
+// One message's place in one queue.
+#pragma once
+
+#include <cstdint>
+
+#include "broker/stored_message.h"
+
+namespace burrow::broker {
+
+// A message in a queue, ready or delivered-but-unacked. Moves between the queue (ready) and
+// the channel that delivered it (unacked) until acked or requeued.
+struct QueueEntry {
+  uint64_t seq = 0;  // position in its queue, increasing; requeue restores this order
+  StoredMessagePtr message;
+  bool redelivered = false;     // delivered before
+  uint32_t delivery_count = 0;  // times delivered (for delivery limits)
+};
+
+}  // namespace burrow::broker

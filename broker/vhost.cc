@@ -1,0 +1,387 @@
+// VHost: topology bookkeeping with RabbitMQ 3.10's declaration rules, and routing.
+#include "broker/vhost.h"
+#include "base/status_macros.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "broker/executor.h"
+
+namespace burrow::broker {
+
+namespace {
+
+// RabbitMQ's rabbit_misc:rs/1 rendering of a resource: "queue 'q' in vhost '/'".
+std::string rs(std::string_view kind, std::string_view name, std::string_view vhost) {
+  return fmt::format("{} '{}' in vhost '{}'", kind, name, vhost);
+}
+
+const char* bool_text(bool b) { return b ? "true" : "false"; }
+
+Status inequivalent(std::string_view arg, std::string_view kind, std::string_view name,
+                    std::string_view vhost, std::string_view received, std::string_view current) {
+  return precondition_failed(
+      fmt::format("inequivalent arg '{}' for {}: received '{}' but current "
+                  "is '{}'",
+                  arg, rs(kind, name, vhost), received, current));
+}
+
+constexpr std::string_view kDefaultExchangeRefusal =
+    "operation not permitted on the default exchange";
+
+}  // namespace
+
+VHost::VHost(std::string name, Executor& executor) : name_(std::move(name)), executor_(executor) {
+  declare_builtin_exchanges();
+}
+
+void VHost::declare_builtin_exchanges() {
+  std::unique_lock lock(mu_);
+  auto add = [&](std::string name, std::string type, bool internal = false) {
+    ExchangeSettings s{name, std::move(type), name_, /*durable=*/true, false, internal, {}};
+    exchanges_.emplace(std::move(name), make_exchange(std::move(s)));
+  };
+  add("amq.direct", "direct");
+  add("amq.fanout", "fanout");
+  add("amq.topic", "topic");
+  add("amq.headers", "headers");
+  add("amq.match", "headers");
+  add("amq.rabbitmq.trace", "topic", /*internal=*/true);
+}
+
+std::string VHost::queue_not_found(std::string_view name) const {
+  return "no " + rs("queue", name, name_);
+}
+
+std::string VHost::exchange_not_found(std::string_view name) const {
+  return "no " + rs("exchange", name, name_);
+}
+
+Exchange* VHost::find_exchange_locked(std::string_view name) const {
+  auto it = exchanges_.find(name);
+  return it == exchanges_.end() ? nullptr : it->second.get();
+}
+
+// ---- exchanges ---------------------------------------------------------------------------
+
+Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
+  if (settings.name.empty()) return access_refused(std::string(kDefaultExchangeRefusal));
+  if (passive) {
+    std::shared_lock lock(mu_);
+    if (!find_exchange_locked(settings.name)) {
+      return not_found(exchange_not_found(settings.name));
+    }
+    return Status();
+  }
+  // RabbitMQ checks the type before anything else (rabbit_exchange:check_type).
+  if (!is_known_exchange_type(settings.type)) {
+    return command_invalid("unknown exchange type '" + settings.type + "'");
+  }
+  std::unique_lock lock(mu_);
+  if (Exchange* existing = find_exchange_locked(settings.name)) {
+    const ExchangeSettings& cur = existing->settings();
+    const std::string x = settings.name;
+    if (cur.type != settings.type) {
+      return inequivalent("type", "exchange", x, name_, settings.type, cur.type);
+    }
+    if (cur.durable != settings.durable) {
+      return inequivalent("durable", "exchange", x, name_, bool_text(settings.durable),
+                          bool_text(cur.durable));
+    }
+    if (cur.auto_delete != settings.auto_delete) {
+      return inequivalent("auto_delete", "exchange", x, name_, bool_text(settings.auto_delete),
+                          bool_text(cur.auto_delete));
+    }
+    if (cur.internal != settings.internal) {
+      return inequivalent("internal", "exchange", x, name_, bool_text(settings.internal),
+                          bool_text(cur.internal));
+    }
+    return Status();
+  }
+  if (settings.name.starts_with("amq.")) {
+    return access_refused("exchange name '" + settings.name + "' contains reserved prefix 'amq.*'");
+  }
+  ExchangeSettings s = settings;
+  s.vhost = name_;
+  exchanges_.emplace(s.name, make_exchange(std::move(s)));
+  bump_epoch();
+  return Status();
+}
+
+Status VHost::delete_exchange(std::string_view name, bool if_unused) {
+  if (name.empty()) return access_refused(std::string(kDefaultExchangeRefusal));
+  if (name.starts_with("amq.")) {
+    return access_refused("deletion of system " + rs("exchange", name, name_) + " not allowed");
+  }
+  std::unique_lock lock(mu_);
+  Exchange* x = find_exchange_locked(name);
+  if (x == nullptr) return Status();  // idempotent, as RabbitMQ
+  if (if_unused && !x->bindings().empty()) {
+    return precondition_failed(rs("exchange", name, name_) + " in use");
+  }
+  remove_exchange_locked(std::string(name));
+  return Status();
+}
+
+void VHost::remove_exchange_locked(const std::string& name) {
+  // Bindings where it is the destination go with it; sources that were auto-delete and lose
+  // their last binding go too.
+  std::vector<std::string> emptied;
+  for (auto& [xname, x] : exchanges_) {
+    if (xname == name) continue;
+    if (x->remove_bindings_to(DestinationKind::kExchange, name) > 0 && x->bindings().empty() &&
+        x->settings().auto_delete) {
+      emptied.push_back(xname);
+    }
+  }
+  exchanges_.erase(name);
+  bump_epoch();
+  for (const auto& e : emptied) delete_unused_auto_delete_locked(e);
+}
+
+void VHost::delete_unused_auto_delete_locked(const std::string& exchange) {
+  Exchange* x = find_exchange_locked(exchange);
+  if (x && x->settings().auto_delete && x->bindings().empty()) remove_exchange_locked(exchange);
+}
+
+// ---- queues ------------------------------------------------------------------------------
+
+Status VHost::check_queue_access_locked(const Queue& queue, uint64_t connection_id) const {
+  const QueueSettings& s = queue.settings();
+  if (s.exclusive() && s.exclusive_owner != connection_id) {
+    return resource_locked(
+        "cannot obtain exclusive access to locked " + rs("queue", s.name, name_) +
+        ". It could be originally declared on another connection or the exclusive property "
+        "value does not match that of the original declaration.");
+  }
+  return Status();
+}
+
+Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
+                                           uint64_t connection_id, bool server_named) {
+  settings.vhost = name_;
+  {
+    std::shared_lock lock(mu_);
+    auto it = queues_.find(settings.name);
+    if (it != queues_.end() || passive) {
+      if (it == queues_.end()) return not_found(queue_not_found(settings.name));
+      const QueuePtr& q = it->second;
+      RETURN_IF_ERROR(check_queue_access_locked(*q, connection_id));
+      if (passive) return DeclaredQueue{q, false};
+      // Exclusivity is compared first and strictly (405, not 406), as RabbitMQ.
+      if (settings.exclusive() != q->settings().exclusive()) {
+        return resource_locked(
+            "cannot obtain exclusive access to locked " + rs("queue", settings.name, name_) +
+            ". It could be originally declared on another connection or the exclusive "
+            "property value does not match that of the original declaration.");
+      }
+      const QueueSettings& cur = q->settings();
+      if (cur.durable != settings.durable) {
+        return inequivalent("durable", "queue", settings.name, name_, bool_text(settings.durable),
+                            bool_text(cur.durable));
+      }
+      if (cur.auto_delete != settings.auto_delete) {
+        return inequivalent("auto_delete", "queue", settings.name, name_,
+                            bool_text(settings.auto_delete), bool_text(cur.auto_delete));
+      }
+      return DeclaredQueue{q, false};
+    }
+  }
+  if (!server_named && settings.name.starts_with("amq.")) {
+    return access_refused("queue name '" + settings.name + "' contains reserved prefix 'amq.*'");
+  }
+  std::weak_ptr<VHost> weak_self = weak_from_this();
+  AutoDeleteHook on_unused = [weak_self](const QueuePtr& q) {
+    if (auto self = weak_self.lock()) {
+      DeletedQueue d = self->delete_queue_object(q);
+      for (auto& c : d.consumers) c->mark_cancelled();
+      // Consumers of an auto-deleted queue were already cancelled by their owners.
+    }
+  };
+  std::unique_lock lock(mu_);
+  // Another declaration may have won the race while no lock was held.
+  if (auto it = queues_.find(settings.name); it != queues_.end()) {
+    RETURN_IF_ERROR(check_queue_access_locked(*it->second, connection_id));
+    return DeclaredQueue{it->second, false};
+  }
+  ASSIGN_OR_RETURN(QueuePtr q, make_queue(settings, executor_, std::move(on_unused)));
+  queues_.emplace(settings.name, q);
+  bump_epoch();
+  return DeclaredQueue{std::move(q), true};
+}
+
+Result<QueuePtr> VHost::find_queue(std::string_view name, uint64_t connection_id) const {
+  std::shared_lock lock(mu_);
+  auto it = queues_.find(name);
+  if (it == queues_.end()) return not_found(queue_not_found(name));
+  RETURN_IF_ERROR(check_queue_access_locked(*it->second, connection_id));
+  return it->second;
+}
+
+void VHost::unregister_queue_locked(const QueuePtr& queue) {
+  std::vector<std::string> emptied;
+  for (auto& [xname, x] : exchanges_) {
+    if (x->remove_bindings_to(DestinationKind::kQueue, queue->name()) > 0 &&
+        x->bindings().empty() && x->settings().auto_delete) {
+      emptied.push_back(xname);
+    }
+  }
+  queues_.erase(queue->name());
+  bump_epoch();
+  for (const auto& e : emptied) delete_unused_auto_delete_locked(e);
+}
+
+Result<DeletedQueue> VHost::delete_queue(std::string_view name, uint64_t connection_id,
+                                         bool if_unused, bool if_empty) {
+  QueuePtr q;
+  {
+    std::unique_lock lock(mu_);
+    auto it = queues_.find(name);
+    if (it == queues_.end()) return DeletedQueue{};
+    q = it->second;
+    RETURN_IF_ERROR(check_queue_access_locked(*q, connection_id));
+    QueueCounts counts = q->counts();
+    if (if_unused && counts.consumers > 0) {
+      return precondition_failed(rs("queue", name, name_) + " in use");
+    }
+    if (if_empty && counts.ready + counts.unacked > 0) {
+      return precondition_failed(rs("queue", name, name_) + " not empty");
+    }
+    unregister_queue_locked(q);
+  }
+  Queue::Deleted d = q->mark_deleted();
+  return DeletedQueue{d.message_count, std::move(d.consumers)};
+}
+
+DeletedQueue VHost::delete_queue_object(const QueuePtr& queue) {
+  {
+    std::unique_lock lock(mu_);
+    auto it = queues_.find(queue->name());
+    if (it == queues_.end() || it->second != queue) return {};
+    unregister_queue_locked(queue);
+  }
+  Queue::Deleted d = queue->mark_deleted();
+  return DeletedQueue{d.message_count, std::move(d.consumers)};
+}
+
+std::vector<QueuePtr> VHost::queues_owned_by(uint64_t connection_id) const {
+  std::shared_lock lock(mu_);
+  std::vector<QueuePtr> out;
+  for (const auto& [name, q] : queues_) {
+    if (q->settings().exclusive_owner == connection_id) out.push_back(q);
+  }
+  return out;
+}
+
+size_t VHost::queue_count() const {
+  std::shared_lock lock(mu_);
+  return queues_.size();
+}
+
+size_t VHost::exchange_count() const {
+  std::shared_lock lock(mu_);
+  return exchanges_.size();
+}
+
+// ---- bindings ----------------------------------------------------------------------------
+
+Status VHost::bind(const Binding& binding, uint64_t connection_id) {
+  if (binding.source.empty() ||
+      (binding.kind == DestinationKind::kExchange && binding.destination.empty())) {
+    return access_refused(std::string(kDefaultExchangeRefusal));
+  }
+  std::unique_lock lock(mu_);
+  Destination dest;
+  if (binding.kind == DestinationKind::kQueue) {
+    auto it = queues_.find(binding.destination);
+    if (it == queues_.end()) return not_found(queue_not_found(binding.destination));
+    RETURN_IF_ERROR(check_queue_access_locked(*it->second, connection_id));
+    dest.queue = it->second;
+  } else {
+    dest.exchange = find_exchange_locked(binding.destination);
+    if (dest.exchange == nullptr) return not_found(exchange_not_found(binding.destination));
+  }
+  Exchange* source = find_exchange_locked(binding.source);
+  if (source == nullptr) return not_found(exchange_not_found(binding.source));
+  RETURN_IF_ERROR(source->validate_binding(binding));
+  if (source->add_binding(binding, std::move(dest))) bump_epoch();
+  return Status();
+}
+
+Status VHost::unbind(const Binding& binding, uint64_t connection_id) {
+  if (binding.source.empty() ||
+      (binding.kind == DestinationKind::kExchange && binding.destination.empty())) {
+    return access_refused(std::string(kDefaultExchangeRefusal));
+  }
+  std::unique_lock lock(mu_);
+  if (binding.kind == DestinationKind::kQueue) {
+    auto it = queues_.find(binding.destination);
+    if (it != queues_.end()) RETURN_IF_ERROR(check_queue_access_locked(*it->second, connection_id));
+  }
+  // A missing binding, source or destination is not an error (rabbit_binding absent_errs_only).
+  Exchange* source = find_exchange_locked(binding.source);
+  if (source == nullptr || !source->remove_binding(binding)) return Status();
+  bump_epoch();
+  delete_unused_auto_delete_locked(binding.source);
+  return Status();
+}
+
+// ---- routing -----------------------------------------------------------------------------
+
+Status VHost::route(std::string_view exchange, const RoutingInput& input, RouteResult& out) const {
+  out.queues.clear();
+  out.cacheable = true;
+  std::shared_lock lock(mu_);
+  if (exchange.empty()) {
+    // The default exchange: every queue is bound to it by its own name.
+    for (std::string_view key : input.routing_keys) {
+      auto it = queues_.find(key);
+      if (it != queues_.end()) out.queues.push_back(it->second);
+    }
+  } else {
+    Exchange* start = find_exchange_locked(exchange);
+    if (start == nullptr) return not_found(exchange_not_found(exchange));
+    if (start->settings().internal) {
+      return access_refused("cannot publish to internal " + rs("exchange", exchange, name_));
+    }
+    // Walk exchange-to-exchange bindings; each exchange is visited once per publish.
+    std::vector<const Exchange*> visited;
+    std::vector<const Exchange*> pending{start};
+    std::vector<const Destination*> dests;
+    while (!pending.empty()) {
+      const Exchange* x = pending.back();
+      pending.pop_back();
+      if (std::find(visited.begin(), visited.end(), x) != visited.end()) continue;
+      visited.push_back(x);
+      if (x->settings().type == "headers") out.cacheable = false;
+      dests.clear();
+      x->route(input, dests);
+      if (dests.empty()) {
+        // The alternate exchange is used only when this exchange's own bindings route
+        // nowhere.
+        if (const FieldValue* ae = x->settings().arguments.find("alternate-exchange")) {
+          if (const std::string* ae_name = ae->get_if<std::string>()) {
+            if (Exchange* alt = find_exchange_locked(*ae_name)) pending.push_back(alt);
+          }
+        }
+        continue;
+      }
+      for (const Destination* d : dests) {
+        if (d->queue) {
+          out.queues.push_back(d->queue);
+        } else {
+          pending.push_back(d->exchange);
+        }
+      }
+    }
+  }
+  if (out.queues.size() > 1) {
+    std::sort(out.queues.begin(), out.queues.end());
+    out.queues.erase(std::unique(out.queues.begin(), out.queues.end()), out.queues.end());
+  }
+  return Status();
+}
+
+}  // namespace burrow::broker

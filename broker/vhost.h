@@ -1,0 +1,121 @@
+// A virtual host: its exchanges, queues and bindings (the topology), and routing over them.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <burrow/status.h>
+
+#include "base/thread_annotations.h"
+#include "broker/exchange.h"
+#include "broker/queue.h"
+
+namespace burrow::broker {
+
+class Executor;
+
+// The queues a publish reached, de-duplicated.
+struct RouteResult {
+  std::vector<QueuePtr> queues;
+  // False when the result depended on message headers (a headers exchange was visited), so
+  // it must not be cached by (exchange, routing key).
+  bool cacheable = true;
+};
+
+struct DeclaredQueue {
+  QueuePtr queue;
+  bool created = false;
+};
+
+// What a queue deletion left behind: the consumers to notify, and the ready messages dropped.
+struct DeletedQueue {
+  uint32_t message_count = 0;
+  std::vector<ConsumerPtr> consumers;
+};
+
+// Thread-safe. Concurrency: one shared_mutex guards the topology. Declarations, bindings
+// and deletions take it exclusively and bump epoch(); routing takes it shared. Publishers
+// avoid even the shared lock by caching routes per channel, keyed by the epoch. No queue lock
+// is ever taken while holding the topology lock, except in mark-as-deleted paths that run
+// after the entity left the maps (see vhost.cc).
+class VHost : public std::enable_shared_from_this<VHost> {
+ public:
+  VHost(std::string name, Executor& executor);
+
+  const std::string& name() const { return name_; }
+
+  // Changes whenever the topology changes (acquire load; cheap).
+  uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
+
+  // exchange.declare with RabbitMQ's checks (default exchange 403, unknown type 503, amq.
+  // prefix 403, inequivalent redeclare 406, passive 404).
+  Status declare_exchange(const ExchangeSettings& settings, bool passive);
+  // exchange.delete. Missing exchange: OK. Errors: 403 for the default and amq.* exchanges,
+  // 406 "exchange 'x' in vhost '/' in use" with if_unused.
+  Status delete_exchange(std::string_view name, bool if_unused);
+
+  // queue.declare. `connection_id` is the declaring connection (exclusive ownership);
+  // `server_named` exempts a generated amq.gen-... name from the reserved-prefix check.
+  Result<DeclaredQueue> declare_queue(QueueSettings settings, bool passive,
+                                      uint64_t connection_id, bool server_named = false);
+  // Finds a queue usable by `connection_id`. Errors: 404, 405 (another connection's exclusive
+  // queue).
+  Result<QueuePtr> find_queue(std::string_view name, uint64_t connection_id) const;
+  // queue.delete. Missing queue: message_count 0. Errors: 405, 406 if_unused / if_empty.
+  Result<DeletedQueue> delete_queue(std::string_view name, uint64_t connection_id, bool if_unused,
+                                    bool if_empty);
+  // Deletes exactly this queue object if it is still the one registered under its name
+  // (auto-delete, exclusive-owner close).
+  DeletedQueue delete_queue_object(const QueuePtr& queue);
+
+  // queue.bind / exchange.bind and their unbinds. Errors: 404 missing source or
+  // destination, 403 default exchange, 405 exclusive queue of another connection, 406
+  // invalid binding arguments.
+  Status bind(const Binding& binding, uint64_t connection_id);
+  Status unbind(const Binding& binding, uint64_t connection_id);
+
+  // Routes a publish from `exchange`. Errors: 404 missing exchange, 403 internal exchange.
+  Status route(std::string_view exchange, const RoutingInput& input, RouteResult& out) const;
+
+  // Exclusive queues owned by a connection, for deletion when it closes.
+  std::vector<QueuePtr> queues_owned_by(uint64_t connection_id) const;
+
+  size_t queue_count() const;
+  size_t exchange_count() const;
+
+ private:
+  void declare_builtin_exchanges();
+  Exchange* find_exchange_locked(std::string_view name) const REQUIRES_SHARED(mu_);
+  Status check_queue_access_locked(const Queue& queue, uint64_t connection_id) const
+      REQUIRES_SHARED(mu_);
+  // Removes a queue and its bindings from the maps; returns exchanges that became unused
+  // auto-delete exchanges (also removed).
+  void unregister_queue_locked(const QueuePtr& queue) REQUIRES(mu_);
+  void remove_exchange_locked(const std::string& name) REQUIRES(mu_);
+  void delete_unused_auto_delete_locked(const std::string& exchange) REQUIRES(mu_);
+  void bump_epoch() { epoch_.fetch_add(1, std::memory_order_acq_rel); }
+  std::string queue_not_found(std::string_view name) const;
+  std::string exchange_not_found(std::string_view name) const;
+
+  const std::string name_;
+  Executor& executor_;
+  std::atomic<uint64_t> epoch_{1};
+
+  mutable std::shared_mutex mu_;
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, ExchangePtr, Hash, std::equal_to<>> exchanges_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, QueuePtr, Hash, std::equal_to<>> queues_ GUARDED_BY(mu_);
+};
+
+using VHostPtr = std::shared_ptr<VHost>;
+
+}  // namespace burrow::broker

@@ -1,0 +1,150 @@
+// ChannelImpl: the in-process channel.
+#include "client/channel_impl.h"
+
+#include "base/status_macros.h"
+#include "broker/broker_core.h"
+
+namespace burrow::client {
+
+ChannelImpl::ChannelImpl(broker::ConnectionPtr connection, uint16_t number,
+                         broker::Executor& executor)
+    : channel_(std::make_shared<broker::Channel>(std::move(connection), number, this)),
+      dispatcher_(std::make_shared<Dispatcher>(executor)),
+      executor_(executor) {}
+
+ChannelImpl::~ChannelImpl() { close(); }
+
+void ChannelImpl::close() {
+  if (closed_) return;
+  closed_ = true;
+  channel_->close();  // after this the broker calls no sink method
+  dispatcher_->shutdown();
+}
+
+Status ChannelImpl::publish(std::string_view exchange, std::string_view routing_key,
+                            std::string body, BasicProperties properties,
+                            const PublishOptions& options) {
+  if (closed_) return Status(StatusCode::kClosed, "channel is closed");
+  auto stored = std::make_shared<broker::StoredMessage>();
+  stored->message.exchange.assign(exchange);
+  stored->message.routing_key.assign(routing_key);
+  stored->message.properties = std::move(properties);
+  stored->message.body = std::move(body);
+  stored->published_at = channel_->connection()->core().clock().now_ms();
+  const bool confirming = channel_->confirm_mode();
+  if (confirming) {
+    std::lock_guard lock(confirm_mu_);
+    ++published_;
+  }
+  Status s = channel_->publish(exchange, routing_key, options.mandatory, false, std::move(stored));
+  if (confirming) {
+    if (!s.ok()) {
+      // The broker recorded no confirm for a failed publish; keep the counts aligned.
+      std::lock_guard lock(confirm_mu_);
+      --published_;
+    }
+    channel_->flush();
+  }
+  return s;
+}
+
+Status ChannelImpl::confirm_select() { return channel_->confirm_select(); }
+
+Status ChannelImpl::wait_for_confirms(std::chrono::milliseconds timeout) {
+  if (!channel_->confirm_mode()) return invalid_argument("confirms are not enabled");
+  std::unique_lock lock(confirm_mu_);
+  if (!confirm_cv_.wait_for(lock, timeout, [this] { return confirmed_ >= published_; })) {
+    return Status(StatusCode::kTimedOut, "timed out waiting for publisher confirms");
+  }
+  if (nacked_) {
+    nacked_ = false;
+    return precondition_failed("the broker nacked a message");
+  }
+  return Status();
+}
+
+Result<std::string> ChannelImpl::consume(std::string_view queue, ConsumerCallback callback,
+                                         const ConsumeOptions& options) {
+  if (closed_) return Status(StatusCode::kClosed, "channel is closed");
+  broker::ConsumeRequest request;
+  request.queue.assign(queue);
+  request.tag = options.tag;
+  request.no_ack = options.no_ack;
+  request.exclusive = options.exclusive;
+  request.arguments = options.arguments;
+  auto cb = std::make_shared<ConsumerCallback>(std::move(callback));
+  // Registered under the delivery lock, before the first delivery can arrive.
+  return channel_->consume(std::move(request), [&](const std::string& tag) {
+    std::lock_guard lock(callbacks_mu_);
+    callbacks_[tag] = cb;
+  });
+}
+
+Status ChannelImpl::cancel(const std::string& tag) {
+  RETURN_IF_ERROR(channel_->cancel(tag, nullptr));
+  std::lock_guard lock(callbacks_mu_);
+  callbacks_.erase(tag);
+  return Status();
+}
+
+Result<std::optional<Delivery>> ChannelImpl::get(std::string_view queue, bool no_ack) {
+  if (closed_) return Status(StatusCode::kClosed, "channel is closed");
+  std::optional<Delivery> out;
+  RETURN_IF_ERROR(channel_->get(queue, no_ack, [&](const std::optional<broker::GetResult>& r) {
+    if (r) {
+      out = Delivery{r->delivery_tag, r->entry.redelivered,
+                     broker::public_message(r->entry.message)};
+    }
+  }));
+  return out;
+}
+
+void ChannelImpl::set_return_callback(ReturnCallback callback) {
+  std::lock_guard lock(callbacks_mu_);
+  return_callback_ = std::make_shared<ReturnCallback>(std::move(callback));
+}
+
+void ChannelImpl::on_deliver(const std::string& consumer_tag, uint64_t delivery_tag,
+                             const broker::QueueEntry& entry) {
+  std::shared_ptr<ConsumerCallback> cb;
+  {
+    std::lock_guard lock(callbacks_mu_);
+    auto it = callbacks_.find(consumer_tag);
+    if (it == callbacks_.end()) return;
+    cb = it->second;
+  }
+  dispatcher_->post([cb = std::move(cb), d = Delivery{delivery_tag, entry.redelivered,
+                                                      broker::public_message(entry.message)}] {
+    (*cb)(d);
+  });
+}
+
+void ChannelImpl::on_return(uint16_t reply_code, std::string_view reply_text,
+                            const broker::StoredMessage& message) {
+  std::shared_ptr<ReturnCallback> cb;
+  {
+    std::lock_guard lock(callbacks_mu_);
+    cb = return_callback_;
+  }
+  if (!cb) return;
+  auto copy = std::make_shared<Message>(message.message);
+  dispatcher_->post([cb = std::move(cb),
+                     r = ReturnedMessage{reply_code, std::string(reply_text), std::move(copy)}] {
+    (*cb)(r);
+  });
+}
+
+void ChannelImpl::on_confirm(uint64_t seq, bool /*multiple*/, bool ack) {
+  // The broker confirms in sequence order, so a confirm for seq settles everything up to it.
+  std::lock_guard lock(confirm_mu_);
+  if (seq > confirmed_) confirmed_ = seq;
+  if (!ack) nacked_ = true;
+  confirm_cv_.notify_all();
+}
+
+void ChannelImpl::on_cancel(const std::string& consumer_tag) {
+  std::lock_guard lock(callbacks_mu_);
+  callbacks_.erase(consumer_tag);
+}
+
+}  // namespace burrow::client

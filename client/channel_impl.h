@@ -1,0 +1,64 @@
+// The in-process adapter: burrow::Channel's implementation over broker::Channel.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <burrow/channel.h>
+
+#include "base/thread_annotations.h"
+#include "broker/channel.h"
+#include "client/dispatcher.h"
+
+namespace burrow::client {
+
+// Not thread-safe for concurrent API calls (as burrow::Channel); the sink side is called by
+// broker threads and hands everything to the dispatcher.
+class ChannelImpl final : public broker::ChannelSink {
+ public:
+  ChannelImpl(broker::ConnectionPtr connection, uint16_t number, broker::Executor& executor);
+  ~ChannelImpl() override;
+
+  broker::Channel& core() { return *channel_; }
+
+  Status publish(std::string_view exchange, std::string_view routing_key, std::string body,
+                 BasicProperties properties, const PublishOptions& options);
+  Status confirm_select();
+  Status wait_for_confirms(std::chrono::milliseconds timeout);
+  Result<std::string> consume(std::string_view queue, ConsumerCallback callback,
+                              const ConsumeOptions& options);
+  Status cancel(const std::string& tag);
+  Result<std::optional<Delivery>> get(std::string_view queue, bool no_ack);
+  void set_return_callback(ReturnCallback callback);
+  void close();
+
+  // broker::ChannelSink
+  void on_deliver(const std::string& consumer_tag, uint64_t delivery_tag,
+                  const broker::QueueEntry& entry) override;
+  void on_return(uint16_t reply_code, std::string_view reply_text,
+                 const broker::StoredMessage& message) override;
+  void on_confirm(uint64_t seq, bool multiple, bool ack) override;
+  void on_cancel(const std::string& consumer_tag) override;
+
+ private:
+  std::shared_ptr<broker::Channel> channel_;
+  std::shared_ptr<Dispatcher> dispatcher_;
+  broker::Executor& executor_;
+
+  std::mutex callbacks_mu_;
+  std::unordered_map<std::string, std::shared_ptr<ConsumerCallback>> callbacks_
+      GUARDED_BY(callbacks_mu_);
+  std::shared_ptr<ReturnCallback> return_callback_ GUARDED_BY(callbacks_mu_);
+
+  std::mutex confirm_mu_;
+  std::condition_variable confirm_cv_;
+  uint64_t published_ GUARDED_BY(confirm_mu_) = 0;
+  uint64_t confirmed_ GUARDED_BY(confirm_mu_) = 0;  // every seq <= this is resolved
+  bool nacked_ GUARDED_BY(confirm_mu_) = false;
+  bool closed_ = false;
+};
+
+}  // namespace burrow::client

@@ -1,0 +1,44 @@
+// Dispatcher.
+#include "client/dispatcher.h"
+
+namespace burrow::client {
+
+void Dispatcher::post(std::function<void()> event) {
+  std::lock_guard lock(mu_);
+  if (shut_down_) return;
+  events_.push_back(std::move(event));
+  if (scheduled_) return;
+  scheduled_ = true;
+  executor_.post([self = shared_from_this()] { self->run(); });
+}
+
+void Dispatcher::run() {
+  std::deque<std::function<void()>> batch;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      running_ = false;
+      if (events_.empty() || shut_down_) {
+        scheduled_ = false;
+        events_.clear();
+        idle_.notify_all();
+        return;
+      }
+      batch.swap(events_);
+      running_ = true;
+      runner_ = std::this_thread::get_id();
+    }
+    for (auto& event : batch) event();
+    batch.clear();
+  }
+}
+
+void Dispatcher::shutdown() {
+  std::unique_lock lock(mu_);
+  shut_down_ = true;
+  events_.clear();
+  if (running_ && runner_ == std::this_thread::get_id()) return;
+  idle_.wait(lock, [this] { return !running_; });
+}
+
+}  // namespace burrow::client

@@ -1,0 +1,51 @@
+// Options for opening a broker (Broker::open) and for running burrowd.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace burrow {
+
+class Clock;
+
+// How durable a publisher confirm is.
+enum class Durability : uint8_t {
+  // A confirm means the message survives power loss: writes are fsync'ed, many writes share
+  // one fsync (group commit). Costs latency under a single publisher waiting on each confirm.
+  kFsync,
+  // A confirm means the message is in the OS's page cache: it survives the process being
+  // killed, not a power cut. RabbitMQ classic queues give this guarantee.
+  kOs,
+};
+
+struct Options {
+  // Where the store lives. Default: "./data". Ignored when in_memory is true.
+  std::string data_dir = "./data";
+
+  // Keep everything in memory: nothing is written to disk and nothing survives the process.
+  // Default: false. For tests and throw-away brokers; starts fastest.
+  bool in_memory = false;
+
+  // Default: kFsync (a confirm survives power loss).
+  Durability durability = Durability::kFsync;
+
+  // Broker worker threads, which run queue deliveries, consumer callbacks and (in burrowd)
+  // the network I/O. Default: 0 = one per hardware thread.
+  int worker_threads = 0;
+
+  // The time source for TTLs, expiry and delays. Default: nullptr = the system clock.
+  // Not owned; must outlive the broker. Use a ManualClock to drive time from a test.
+  Clock* clock = nullptr;
+
+  // The user and vhost created on first start, as RabbitMQ's defaults. Default: guest/guest
+  // on "/". As in RabbitMQ, "guest" may connect over the network only from loopback.
+  std::string default_user = "guest";
+  std::string default_password = "guest";
+  std::string default_vhost = "/";
+
+  // Largest message body accepted (RabbitMQ's max_message_size). Default: 128 MiB; a larger
+  // publish fails with 406 PRECONDITION_FAILED.
+  uint64_t max_message_size = 128ull * 1024 * 1024;
+};
+
+}  // namespace burrow

@@ -1,0 +1,271 @@
+// AmqpChannel: content assembly, method dispatch, and frames for deliveries.
+#include "server/amqp_channel.h"
+
+#include <variant>
+
+#include "base/reply.h"
+#include "broker/broker_core.h"
+#include "protocol/erlang_text.h"
+#include "server/handlers/handlers.h"
+
+namespace burrow::server {
+
+namespace {
+
+constexpr uint16_t kBasicClass = 60;
+constexpr uint16_t kPublishMethod = 40;
+// RabbitMQ's ?MAX_MSG_SIZE: no content may announce more (512 MiB).
+constexpr uint64_t kMaxContentSize = 536870912;
+
+MethodError unexpected(std::string text, uint16_t class_id, uint16_t method_id) {
+  return MethodError{Status(StatusCode::kUnexpectedFrame, std::move(text)), class_id, method_id};
+}
+
+}  // namespace
+
+AmqpChannel::AmqpChannel(AmqpConnection& connection, uint16_t number)
+    : connection_(connection),
+      number_(number),
+      cancel_notify_(connection.client_has_capability("consumer_cancel_notify")) {}
+
+AmqpChannel::~AmqpChannel() { close_core(); }
+
+void AmqpChannel::open_core() {
+  core_ = std::make_shared<broker::Channel>(connection_.broker_connection(), number_, this);
+}
+
+void AmqpChannel::close_core() {
+  if (core_) core_->close();
+}
+
+void AmqpChannel::close_with(const MethodError& error) {
+  Reply reply = reply_for(error.status);
+  close_core();
+  state_ = State::kClosing;
+  send(protocol::ChannelClose{reply.code, reply.text, error.class_id, error.method_id});
+}
+
+// ---- inbound -----------------------------------------------------------------------------
+
+MethodError AmqpChannel::handle_frame(const protocol::Frame& frame) {
+  // rabbit_command_assembler: each frame must be what the assembly state expects.
+  switch (frame.type) {
+    case protocol::FrameType::kMethod:
+      if (assembly_ == Assembly::kHeader) {
+        return unexpected("expected content header for class 60, got non content header frame "
+                          "instead",
+                          kBasicClass, kPublishMethod);
+      }
+      if (assembly_ == Assembly::kBody) {
+        return unexpected("expected content body, got non content body frame instead",
+                          kBasicClass, kPublishMethod);
+      }
+      return on_method(frame);
+    case protocol::FrameType::kHeader:
+      if (assembly_ == Assembly::kMethod) {
+        return unexpected("expected method frame, got non method frame instead", 0, 0);
+      }
+      if (assembly_ == Assembly::kBody) {
+        return unexpected("expected content body, got non content body frame instead",
+                          kBasicClass, kPublishMethod);
+      }
+      return on_content_header(frame);
+    case protocol::FrameType::kBody:
+      if (assembly_ == Assembly::kMethod) {
+        return unexpected("expected method frame, got non method frame instead", 0, 0);
+      }
+      if (assembly_ == Assembly::kHeader) {
+        return unexpected("expected content header for class 60, got non content header frame "
+                          "instead",
+                          kBasicClass, kPublishMethod);
+      }
+      return on_content_body(frame);
+    case protocol::FrameType::kHeartbeat:
+      break;  // the connection handles heartbeats
+  }
+  return {};
+}
+
+MethodError AmqpChannel::on_method(const protocol::Frame& frame) {
+  protocol::Method method;
+  Status decoded = protocol::decode_method(frame.payload, method);
+  uint16_t class_id = 0, method_id = 0;
+  if (frame.payload.size() >= 4) {
+    const auto* p = reinterpret_cast<const uint8_t*>(frame.payload.data());
+    class_id = protocol::load_u16(p);
+    method_id = protocol::load_u16(p + 2);
+  }
+  if (!decoded.ok()) return MethodError{std::move(decoded), class_id, method_id};
+
+  if (state_ == State::kClosing) {
+    // rabbit_channel in state closing: answer close, finish on close-ok, drop the rest (but
+    // keep assembling content so the frame stream stays in sync).
+    if (std::holds_alternative<protocol::ChannelClose>(method)) {
+      send(protocol::ChannelCloseOk{});
+      finished_ = true;
+    } else if (std::holds_alternative<protocol::ChannelCloseOk>(method)) {
+      finished_ = true;
+    } else if (std::holds_alternative<protocol::BasicPublish>(method)) {
+      assembly_ = Assembly::kHeader;
+      discard_ = true;
+    }
+    return {};
+  }
+  if (state_ == State::kStarting && !std::holds_alternative<protocol::ChannelOpen>(method)) {
+    return MethodError{channel_error("expected 'channel.open'"), class_id, method_id};
+  }
+  if (auto* publish = std::get_if<protocol::BasicPublish>(&method)) {
+    publish_ = std::move(*publish);
+    pending_ = std::make_shared<broker::StoredMessage>();
+    assembly_ = Assembly::kHeader;
+    discard_ = false;
+    return {};
+  }
+  Status s = std::visit([this](const auto& m) { return handlers::handle(*this, m); }, method);
+  if (std::holds_alternative<protocol::ChannelClose>(method)) finished_ = true;
+  if (!s.ok()) return MethodError{std::move(s), class_id, method_id};
+  return {};
+}
+
+MethodError AmqpChannel::on_content_header(const protocol::Frame& frame) {
+  protocol::ContentHeader header;
+  Status s = protocol::decode_content_header(frame.payload, header);
+  if (!s.ok()) return MethodError{std::move(s), kBasicClass, kPublishMethod};
+  if (header.class_id != kBasicClass) {
+    return unexpected("expected content header for class 60, got one for class " +
+                          std::to_string(header.class_id) + " instead",
+                      kBasicClass, kPublishMethod);
+  }
+  if (header.weight != 0) {
+    return unexpected("expected content header for class 60, got non content header frame "
+                      "instead",
+                      kBasicClass, kPublishMethod);
+  }
+  if (header.body_size > kMaxContentSize) {
+    return MethodError{Status(StatusCode::kFrameError,
+                              "content body size " + std::to_string(header.body_size) +
+                                  " exceeds maximum allowed size " +
+                                  std::to_string(kMaxContentSize)),
+                       kBasicClass, kPublishMethod};
+  }
+  if (!discard_) {
+    pending_->message.properties = std::move(header.properties);
+    pending_->wire_properties.assign(header.raw_properties);
+    // Reserve only what the broker would accept; a larger body is counted, not stored, and
+    // refused when complete.
+    if (header.body_size <= connection_.core().options().max_message_size) {
+      pending_->message.body.reserve(header.body_size);
+    }
+  }
+  body_remaining_ = header.body_size;
+  pending_body_size_ = header.body_size;
+  assembly_ = Assembly::kBody;
+  if (body_remaining_ == 0) return finish_publish();
+  return {};
+}
+
+MethodError AmqpChannel::on_content_body(const protocol::Frame& frame) {
+  if (frame.payload.size() > body_remaining_) {
+    return MethodError{Status(StatusCode::kFrameError,
+                              "content body frame exceeds remaining content size"),
+                       kBasicClass, kPublishMethod};
+  }
+  body_remaining_ -= frame.payload.size();
+  if (!discard_ && pending_body_size_ <= connection_.core().options().max_message_size) {
+    pending_->message.body.append(frame.payload);
+  }
+  if (body_remaining_ == 0) return finish_publish();
+  return {};
+}
+
+MethodError AmqpChannel::finish_publish() {
+  assembly_ = Assembly::kMethod;
+  std::shared_ptr<broker::StoredMessage> message = std::move(pending_);
+  if (discard_) {
+    discard_ = false;
+    return {};
+  }
+  uint64_t max = connection_.core().options().max_message_size;
+  if (pending_body_size_ > max) {
+    return MethodError{precondition_failed("message size " + std::to_string(pending_body_size_) +
+                                           " is larger than configured max size " +
+                                           std::to_string(max)),
+                       kBasicClass, kPublishMethod};
+  }
+  message->message.exchange = publish_.exchange;
+  message->message.routing_key = publish_.routing_key;
+  message->published_at = connection_.core().clock().now_ms();
+  Status s = handlers::publish(*this, publish_, std::move(message));
+  if (!s.ok()) return MethodError{std::move(s), kBasicClass, kPublishMethod};
+  return {};
+}
+
+// ---- outbound ----------------------------------------------------------------------------
+
+void AmqpChannel::append_content(std::string& buf, const broker::StoredMessage& message) const {
+  if (!message.wire_properties.empty()) {
+    protocol::append_content_frames(buf, number_, kBasicClass, message.wire_properties,
+                                    message.message.body, connection_.frame_max());
+    return;
+  }
+  std::string props;
+  protocol::Writer w(props);
+  protocol::encode_properties(message.message.properties, w);
+  protocol::append_content_frames(buf, number_, kBasicClass, props, message.message.body,
+                                  connection_.frame_max());
+}
+
+void AmqpChannel::on_deliver(const std::string& consumer_tag, uint64_t delivery_tag,
+                             const broker::QueueEntry& entry) {
+  const broker::StoredMessage& m = *entry.message;
+  connection_.out().write([&](std::string& buf) {
+    // basic.deliver, encoded in place (the hot path; equal to protocol::BasicDeliver's
+    // encoding, which tests/server check).
+    size_t at = protocol::begin_frame(buf, protocol::FrameType::kMethod, number_);
+    protocol::Writer w(buf);
+    w.put_u16(protocol::BasicDeliver::kClassId);
+    w.put_u16(protocol::BasicDeliver::kMethodId);
+    w.put_shortstr(consumer_tag);
+    w.put_u64(delivery_tag);
+    w.put_u8(entry.redelivered ? 1 : 0);
+    w.put_shortstr(m.message.exchange);
+    w.put_shortstr(m.message.routing_key);
+    protocol::end_frame(buf, at);
+    append_content(buf, m);
+  });
+}
+
+void AmqpChannel::send_get_ok(const broker::GetResult& r) {
+  const broker::StoredMessage& m = *r.entry.message;
+  protocol::BasicGetOk ok{r.delivery_tag, r.entry.redelivered, m.message.exchange,
+                          m.message.routing_key, r.message_count};
+  connection_.out().write([&](std::string& buf) {
+    protocol::append_method_frame(buf, number_, ok);
+    append_content(buf, m);
+  });
+}
+
+void AmqpChannel::on_return(uint16_t reply_code, std::string_view reply_text,
+                            const broker::StoredMessage& message) {
+  protocol::BasicReturn ret{reply_code, std::string(reply_text), message.message.exchange,
+                            message.message.routing_key};
+  connection_.out().write([&](std::string& buf) {
+    protocol::append_method_frame(buf, number_, ret);
+    append_content(buf, message);
+  });
+}
+
+void AmqpChannel::on_confirm(uint64_t seq, bool multiple, bool ack) {
+  if (ack) {
+    send(protocol::BasicAck{seq, multiple});
+  } else {
+    send(protocol::BasicNack{seq, multiple, false});
+  }
+}
+
+void AmqpChannel::on_cancel(const std::string& consumer_tag) {
+  // Only clients that said they understand it get a server-initiated cancel.
+  if (cancel_notify_) send(protocol::BasicCancel{consumer_tag, true});
+}
+
+}  // namespace burrow::server

@@ -1,0 +1,119 @@
+// burrowd: the standalone broker. Parses the command line, opens the broker core, listens
+// for AMQP 0-9-1, prints one ready line to stdout and runs until SIGINT or SIGTERM.
+#include <signal.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "base/logging.h"
+#include "broker/broker_core.h"
+#include "server/server.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct Flags {
+  std::string bind = "127.0.0.1";
+  int port = 5672;
+  std::string data_dir = "./data";
+  bool in_memory = false;
+  std::string log_level = "info";
+  int workers = 0;
+};
+
+// Returns false (after printing why) when the command line is not usable.
+bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
+  po::options_description desc("burrowd - an embeddable AMQP 0-9-1 broker\nOptions");
+  desc.add_options()("help,h", "print this help")(
+      "port", po::value<int>(&flags.port)->default_value(flags.port),
+      "AMQP port; 0 picks a free port (printed on the ready line)")(
+      "bind", po::value<std::string>(&flags.bind)->default_value(flags.bind),
+      "address to listen on")(
+      "data-dir", po::value<std::string>(&flags.data_dir)->default_value(flags.data_dir),
+      "where durable data lives")("in-memory", po::bool_switch(&flags.in_memory),
+                                  "keep everything in memory; write nothing to disk")(
+      "log-level", po::value<std::string>(&flags.log_level)->default_value(flags.log_level),
+      "trace, debug, info, warn, error, critical or off (logs go to stderr)")(
+      "workers", po::value<int>(&flags.workers)->default_value(0),
+      "worker threads; 0 = one per CPU");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "burrowd: " << e.what() << "\n" << desc << "\n";
+    exit_code = 2;
+    return false;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    exit_code = 0;
+    return false;
+  }
+  if (flags.port < 0 || flags.port > 65535) {
+    std::cerr << "burrowd: --port must be between 0 and 65535\n";
+    exit_code = 2;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  int exit_code = 0;
+  if (!parse_flags(argc, argv, flags, exit_code)) return exit_code;
+  if (auto s = burrow::init_logging(flags.log_level); !s.ok()) {
+    std::cerr << "burrowd: " << s.message() << "\n";
+    return 2;
+  }
+
+  // Block the stop signals in every thread; the main thread waits for them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  burrow::Options options;
+  options.in_memory = flags.in_memory;
+  options.data_dir = flags.data_dir;
+  options.worker_threads = flags.workers;
+  if (!options.in_memory) {
+    std::error_code ec;
+    std::filesystem::create_directories(options.data_dir, ec);
+    if (ec) {
+      std::cerr << "burrowd: cannot create data directory " << options.data_dir << ": "
+                << ec.message() << "\n";
+      return 1;
+    }
+  }
+  auto core = burrow::broker::BrokerCore::open(options);
+  if (!core.ok()) {
+    std::cerr << "burrowd: " << core.status().to_string() << "\n";
+    return 1;
+  }
+  burrow::server::Server server(**core);
+  auto port = server.listen(flags.bind, static_cast<uint16_t>(flags.port));
+  if (!port.ok()) {
+    std::cerr << "burrowd: " << port.status().message() << "\n";
+    return 1;
+  }
+  std::printf("burrowd listening on amqp://%s:%u\n", flags.bind.c_str(), *port);
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("received signal {}, stopping", sig);
+  server.stop();
+  (*core)->shutdown();
+  return 0;
+}
