@@ -30,8 +30,12 @@ Reply reply_for(const Status& status) {
     text += " - ";
     text += status.message();
   }
-  // AMQP short strings hold at most 255 bytes.
-  if (text.size() > 255) text.resize(255);
+  // AMQP short strings hold at most 255 bytes; RabbitMQ cuts longer texts to 252 bytes and
+  // "..." (rabbit_binary_generator:map_exception/3).
+  if (text.size() > 255) {
+    text.resize(252);
+    text += "...";
+  }
   return Reply{code, reply_scope(code), std::move(text)};
 }
 

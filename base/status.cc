@@ -30,31 +30,56 @@ std::string Status::to_string() const {
 
 std::string_view status_code_name(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "OK";
-    case StatusCode::kContentTooLarge: return "CONTENT_TOO_LARGE";
-    case StatusCode::kNoRoute: return "NO_ROUTE";
-    case StatusCode::kNoConsumers: return "NO_CONSUMERS";
-    case StatusCode::kConnectionForced: return "CONNECTION_FORCED";
-    case StatusCode::kInvalidPath: return "INVALID_PATH";
-    case StatusCode::kAccessRefused: return "ACCESS_REFUSED";
-    case StatusCode::kNotFound: return "NOT_FOUND";
-    case StatusCode::kResourceLocked: return "RESOURCE_LOCKED";
-    case StatusCode::kPreconditionFailed: return "PRECONDITION_FAILED";
-    case StatusCode::kFrameError: return "FRAME_ERROR";
-    case StatusCode::kSyntaxError: return "SYNTAX_ERROR";
-    case StatusCode::kCommandInvalid: return "COMMAND_INVALID";
-    case StatusCode::kChannelError: return "CHANNEL_ERROR";
-    case StatusCode::kUnexpectedFrame: return "UNEXPECTED_FRAME";
-    case StatusCode::kResourceError: return "RESOURCE_ERROR";
-    case StatusCode::kNotAllowed: return "NOT_ALLOWED";
-    case StatusCode::kNotImplemented: return "NOT_IMPLEMENTED";
-    case StatusCode::kInternalError: return "INTERNAL_ERROR";
-    case StatusCode::kInvalidArgument: return "INVALID_ARGUMENT";
-    case StatusCode::kIoError: return "IO_ERROR";
-    case StatusCode::kCorruption: return "CORRUPTION";
-    case StatusCode::kBusy: return "BUSY";
-    case StatusCode::kClosed: return "CLOSED";
-    case StatusCode::kTimedOut: return "TIMED_OUT";
+    case StatusCode::kOk:
+      return "OK";
+    case StatusCode::kContentTooLarge:
+      return "CONTENT_TOO_LARGE";
+    case StatusCode::kNoRoute:
+      return "NO_ROUTE";
+    case StatusCode::kNoConsumers:
+      return "NO_CONSUMERS";
+    case StatusCode::kConnectionForced:
+      return "CONNECTION_FORCED";
+    case StatusCode::kInvalidPath:
+      return "INVALID_PATH";
+    case StatusCode::kAccessRefused:
+      return "ACCESS_REFUSED";
+    case StatusCode::kNotFound:
+      return "NOT_FOUND";
+    case StatusCode::kResourceLocked:
+      return "RESOURCE_LOCKED";
+    case StatusCode::kPreconditionFailed:
+      return "PRECONDITION_FAILED";
+    case StatusCode::kFrameError:
+      return "FRAME_ERROR";
+    case StatusCode::kSyntaxError:
+      return "SYNTAX_ERROR";
+    case StatusCode::kCommandInvalid:
+      return "COMMAND_INVALID";
+    case StatusCode::kChannelError:
+      return "CHANNEL_ERROR";
+    case StatusCode::kUnexpectedFrame:
+      return "UNEXPECTED_FRAME";
+    case StatusCode::kResourceError:
+      return "RESOURCE_ERROR";
+    case StatusCode::kNotAllowed:
+      return "NOT_ALLOWED";
+    case StatusCode::kNotImplemented:
+      return "NOT_IMPLEMENTED";
+    case StatusCode::kInternalError:
+      return "INTERNAL_ERROR";
+    case StatusCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case StatusCode::kIoError:
+      return "IO_ERROR";
+    case StatusCode::kCorruption:
+      return "CORRUPTION";
+    case StatusCode::kBusy:
+      return "BUSY";
+    case StatusCode::kClosed:
+      return "CLOSED";
+    case StatusCode::kTimedOut:
+      return "TIMED_OUT";
   }
   return "UNKNOWN";
 }
@@ -70,6 +95,8 @@ Status channel_error(std::string m) { return Status(StatusCode::kChannelError, s
 Status not_allowed(std::string m) { return Status(StatusCode::kNotAllowed, std::move(m)); }
 Status not_implemented(std::string m) { return Status(StatusCode::kNotImplemented, std::move(m)); }
 Status internal_error(std::string m) { return Status(StatusCode::kInternalError, std::move(m)); }
-Status invalid_argument(std::string m) { return Status(StatusCode::kInvalidArgument, std::move(m)); }
+Status invalid_argument(std::string m) {
+  return Status(StatusCode::kInvalidArgument, std::move(m));
+}
 
 }  // namespace burrow

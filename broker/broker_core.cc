@@ -1,6 +1,6 @@
 // BrokerCore: startup, users, vhosts, connections.
-#include "base/status_macros.h"
 #include "broker/broker_core.h"
+#include "base/status_macros.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,6 +1,6 @@
 // Channel: RabbitMQ 3.10's channel semantics over the vhost and its queues.
-#include "base/status_macros.h"
 #include "broker/channel.h"
+#include "base/status_macros.h"
 
 #include <algorithm>
 
@@ -103,9 +103,9 @@ Result<QueueDeclareResult> Channel::declare_queue(QueueDeclareRequest request) {
   settings.auto_delete = request.auto_delete;
   settings.exclusive_owner = request.exclusive ? connection_->id() : 0;
   settings.arguments = std::move(request.arguments);
-  ASSIGN_OR_RETURN(DeclaredQueue declared,
-                   vhost_.declare_queue(std::move(settings), request.passive, connection_->id(),
-                                        server_named));
+  ASSIGN_OR_RETURN(
+      DeclaredQueue declared,
+      vhost_.declare_queue(std::move(settings), request.passive, connection_->id(), server_named));
   last_queue_ = declared.queue->name();
   QueueCounts counts = declared.queue->counts();
   return QueueDeclareResult{declared.queue->name(), counts.ready, counts.consumers};
@@ -192,6 +192,7 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
     // commit.
     const RouteResult* result = nullptr;
     RETURN_IF_ERROR(route(exchange, routing_key, *message, result));
+    RETURN_IF_ERROR(check_properties(*message));
     tx_publishes_.push_back(
         TxPublish{std::string(exchange), std::string(routing_key), mandatory, std::move(message)});
     return Status();
@@ -200,10 +201,11 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
   return publish_now(exchange, routing_key, mandatory, message, seq);
 }
 
-Status Channel::publish_now(std::string_view exchange, std::string_view routing_key,
-                            bool mandatory, const StoredMessagePtr& message, uint64_t seq) {
+Status Channel::publish_now(std::string_view exchange, std::string_view routing_key, bool mandatory,
+                            const StoredMessagePtr& message, uint64_t seq) {
   const RouteResult* result = nullptr;
   RETURN_IF_ERROR(route(exchange, routing_key, *message, result));
+  RETURN_IF_ERROR(check_properties(*message));
   bool rejected = false;
   bool delivered = false;
   for (const QueuePtr& q : result->queues) {
@@ -221,6 +223,17 @@ Status Channel::publish_now(std::string_view exchange, std::string_view routing_
   // basic.return goes out before the confirm, as RabbitMQ does.
   if (!delivered && !rejected && mandatory) sink_->on_return(312, "NO_ROUTE", *message);
   if (seq != 0) confirms_.resolve(seq, !rejected);
+  return Status();
+}
+
+Status Channel::check_properties(const StoredMessage& message) const {
+  // rabbit_channel:check_user_id_header: a user_id must name the authenticated user.
+  const auto& user_id = message.message.properties.user_id;
+  if (user_id && *user_id != connection_->user()) {
+    return precondition_failed(
+        fmt::format("user_id property set to '{}' but authenticated user was '{}'", *user_id,
+                    connection_->user()));
+  }
   return Status();
 }
 
@@ -249,8 +262,8 @@ Result<std::string> Channel::consume(ConsumeRequest request,
   if (const FieldValue* p = request.arguments.find("x-priority")) {
     auto v = p->as_integer();
     if (!v) {
-      return precondition_failed(fmt::format("invalid arg 'x-priority' for {}: {}", "consumer",
-                                             to_string(*p)));
+      return precondition_failed(
+          fmt::format("invalid arg 'x-priority' for {}: {}", "consumer", to_string(*p)));
     }
     settings.priority = static_cast<int32_t>(*v);
   }
@@ -301,8 +314,8 @@ Status Channel::get(std::string_view queue, bool no_ack,
   on_result(result);
   if (!no_ack) {
     credit_.acquire();
-    unacked_.push_back(Unacked{result.delivery_tag, std::move(q), nullptr,
-                               std::move(result.entry)});
+    unacked_.push_back(
+        Unacked{result.delivery_tag, std::move(q), nullptr, std::move(result.entry)});
   }
   return Status();
 }

@@ -62,8 +62,8 @@ struct QueueDeclareResult {
 };
 
 struct ConsumeRequest {
-  std::string queue;  // empty: the last queue declared on this channel
-  std::string tag;    // empty: the server generates amq.ctag-...
+  std::string queue;      // empty: the last queue declared on this channel
+  std::string tag;        // empty: the server generates amq.ctag-...
   bool no_local = false;  // accepted and ignored, as in RabbitMQ
   bool no_ack = false;
   bool exclusive = false;
@@ -97,8 +97,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   Status unbind_exchange(std::string_view destination, std::string_view source,
                          std::string_view routing_key, const FieldTable& arguments);
   Result<QueueDeclareResult> declare_queue(QueueDeclareRequest request);
-  Status bind_queue(std::string_view queue, std::string_view exchange,
-                    std::string_view routing_key, const FieldTable& arguments);
+  Status bind_queue(std::string_view queue, std::string_view exchange, std::string_view routing_key,
+                    const FieldTable& arguments);
   Status unbind_queue(std::string_view queue, std::string_view exchange,
                       std::string_view routing_key, const FieldTable& arguments);
   Result<uint32_t> purge_queue(std::string_view queue);
@@ -174,6 +174,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   std::string queue_name_or_last(std::string_view name) const;
   Status route(std::string_view exchange, std::string_view routing_key,
                const StoredMessage& message, const RouteResult*& result);
+  // The checks RabbitMQ makes on a routable publish's properties (user_id).
+  Status check_properties(const StoredMessage& message) const;
   // Takes the unacked entries `tag` names (all up to it with `multiple`; every one for tag 0
   // with multiple). Errors: 406 unknown delivery tag.
   Result<std::vector<Unacked>> take_unacked(uint64_t tag, bool multiple);

@@ -34,8 +34,8 @@ struct QueueSettings {
 };
 
 struct QueueCounts {
-  uint32_t ready = 0;     // waiting for a consumer
-  uint32_t unacked = 0;   // delivered, not yet acked
+  uint32_t ready = 0;    // waiting for a consumer
+  uint32_t unacked = 0;  // delivered, not yet acked
   uint32_t consumers = 0;
 };
 

@@ -105,7 +105,8 @@ Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
   }
   ExchangeSettings s = settings;
   s.vhost = name_;
-  exchanges_.emplace(s.name, make_exchange(std::move(s)));
+  std::string name = s.name;
+  exchanges_.emplace(std::move(name), make_exchange(std::move(s)));
   bump_epoch();
   return Status();
 }

@@ -62,8 +62,8 @@ class VHost : public std::enable_shared_from_this<VHost> {
 
   // queue.declare. `connection_id` is the declaring connection (exclusive ownership);
   // `server_named` exempts a generated amq.gen-... name from the reserved-prefix check.
-  Result<DeclaredQueue> declare_queue(QueueSettings settings, bool passive,
-                                      uint64_t connection_id, bool server_named = false);
+  Result<DeclaredQueue> declare_queue(QueueSettings settings, bool passive, uint64_t connection_id,
+                                      bool server_named = false);
   // Finds a queue usable by `connection_id`. Errors: 404, 405 (another connection's exclusive
   // queue).
   Result<QueuePtr> find_queue(std::string_view name, uint64_t connection_id) const;

@@ -33,7 +33,7 @@ Status read_if(uint16_t flags, uint16_t bit, std::optional<T>& out, Read read) {
     out.reset();
     return Status();
   }
-  return read(out.emplace());
+  return read(out ? *out : out.emplace());  // reuse a held string's capacity
 }
 
 }  // namespace

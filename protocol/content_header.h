@@ -5,7 +5,9 @@
 //   |          | u16 (0)|               | bit 15 = first  | declaration order       |
 //   +----------+--------+---------------+-----------------+-------------------------+
 //
-// A flags word whose bit 0 is set is followed by another flags word (continuation).
+// A flags word whose bit 0 is set is followed by another flags word (continuation). Basic's 14
+// properties fit in the first word, so later words must be empty. (RabbitMQ 3.10.8 ignores the
+// continuation bit; no client sets it.)
 #pragma once
 
 #include <cstdint>
@@ -29,7 +31,9 @@ struct ContentHeader {
   std::string_view raw_properties;
 };
 
-// Decodes a content header payload. Errors: kSyntaxError for truncated or malformed input.
+// Decodes a content header payload. Errors: kSyntaxError for truncated or malformed input,
+// including bytes after the last property (RabbitMQ's decode_properties requires none).
+// out.raw_properties points into `payload`.
 Status decode_content_header(std::string_view payload, ContentHeader& out);
 
 // Encodes the property flags and the present properties (no class/weight/size).

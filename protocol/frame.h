@@ -5,8 +5,10 @@
 //   | type | channel | size (u32)  | payload (size B)   | 0xCE end |
 //   +------+---------+-------------+--------------------+----------+
 //
-// type: 1 method, 2 content header, 3 content body, 8 heartbeat. frame_max bounds the whole
-// frame (header, payload and end octet), as negotiated in connection.tune.
+// type: 1 method, 2 content header, 3 content body, 8 heartbeat. frame_max, negotiated in
+// connection.tune, bounds the whole frame (header, payload and end octet) Burrow writes. On input
+// RabbitMQ 3.10.8 allows 8 bytes of slack (clients often miscount the overhead): it rejects a
+// frame only when its payload alone exceeds frame_max, and so does FrameReader.
 #pragma once
 
 #include <cstdint>
@@ -47,8 +49,18 @@ class FrameReader {
   uint32_t frame_max() const { return frame_max_; }
 
   // Parses the frame at the start of `data`. Returns the number of bytes it used, 0 when
-  // `data` holds only part of a frame (call again with more), or kFrameError for a frame over
-  // frame_max, a bad frame-end octet or an unknown frame type.
+  // `data` holds only part of a frame (call again with more), or kFrameError whose message is
+  // RabbitMQ's reply text (after "FRAME_ERROR - "), checked in RabbitMQ's order:
+  // - a payload over frame_max, seen from the 7-byte header alone:
+  //   "type 1, all octets = <<>>: {frame_too_large,200000,131064}";
+  // - a frame-end octet other than 0xCE: "type 1, all octets = <<...>>:
+  //   {invalid_frame_end_marker,0}";
+  // - an unknown type, or a known type with an impossible payload (method < 4 bytes, content
+  //   header < 14 bytes, heartbeat with a payload): "type 5, all octets = <<\"abc\">>:
+  //   unknown_frame". `frame` is filled in for this one (the frame is 8 + payload bytes long):
+  //   RabbitMQ ignores such frames on a closing connection and answers 505 UNEXPECTED_FRAME
+  //   instead on a channel before connection.open (see unexpected_frame_text in erlang_text.h).
+  // These texts contain line breaks where Erlang's ~p breaks lines, as RabbitMQ's do.
   Result<size_t> parse(std::string_view data, Frame& frame) const;
 
  private:

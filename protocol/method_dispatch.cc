@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "protocol/erlang_text.h"
+#include "protocol/frame.h"
 #include "protocol/methods.h"
 
 namespace burrow::protocol {
@@ -56,7 +57,7 @@ constexpr auto kDecoders = make_decoders(std::make_index_sequence<kMethodCount>(
 Status decode_method(std::string_view payload, Method& out) {
   if (payload.size() < 4) {
     return Status(StatusCode::kFrameError,
-                  unknown_frame_text(static_cast<uint8_t>(1), payload));  // FRAME_METHOD
+                  unknown_frame_text(static_cast<uint8_t>(FrameType::kMethod), payload));
   }
   const auto* p = reinterpret_cast<const uint8_t*>(payload.data());
   const uint16_t class_id = load_u16(p);

@@ -18,8 +18,10 @@
 namespace burrow::protocol {
 
 // Reads primitives from a byte range it does not own. Every read checks bounds: reading past
-// the end returns a kSyntaxError status (RabbitMQ's 502 for undecodable method fields) and
-// leaves the reader at the end. Not thread-safe.
+// the end returns a kSyntaxError status with kTruncatedText (see is_truncated) and leaves the
+// reader at the end; nothing is allocated before the length is checked. For method arguments,
+// RabbitMQ answers this with 501 FRAME_ERROR "cannot decode <<...>>", which decode_method
+// (methods.h) produces. Not thread-safe.
 class Reader {
  public:
   Reader(const void* data, size_t size) : p_(static_cast<const uint8_t*>(data)), end_(p_ + size) {}

@@ -52,13 +52,14 @@ MethodError AmqpChannel::handle_frame(const protocol::Frame& frame) {
   switch (frame.type) {
     case protocol::FrameType::kMethod:
       if (assembly_ == Assembly::kHeader) {
-        return unexpected("expected content header for class 60, got non content header frame "
-                          "instead",
-                          kBasicClass, kPublishMethod);
+        return unexpected(
+            "expected content header for class 60, got non content header frame "
+            "instead",
+            kBasicClass, kPublishMethod);
       }
       if (assembly_ == Assembly::kBody) {
-        return unexpected("expected content body, got non content body frame instead",
-                          kBasicClass, kPublishMethod);
+        return unexpected("expected content body, got non content body frame instead", kBasicClass,
+                          kPublishMethod);
       }
       return on_method(frame);
     case protocol::FrameType::kHeader:
@@ -66,8 +67,8 @@ MethodError AmqpChannel::handle_frame(const protocol::Frame& frame) {
         return unexpected("expected method frame, got non method frame instead", 0, 0);
       }
       if (assembly_ == Assembly::kBody) {
-        return unexpected("expected content body, got non content body frame instead",
-                          kBasicClass, kPublishMethod);
+        return unexpected("expected content body, got non content body frame instead", kBasicClass,
+                          kPublishMethod);
       }
       return on_content_header(frame);
     case protocol::FrameType::kBody:
@@ -75,9 +76,10 @@ MethodError AmqpChannel::handle_frame(const protocol::Frame& frame) {
         return unexpected("expected method frame, got non method frame instead", 0, 0);
       }
       if (assembly_ == Assembly::kHeader) {
-        return unexpected("expected content header for class 60, got non content header frame "
-                          "instead",
-                          kBasicClass, kPublishMethod);
+        return unexpected(
+            "expected content header for class 60, got non content header frame "
+            "instead",
+            kBasicClass, kPublishMethod);
       }
       return on_content_body(frame);
     case protocol::FrameType::kHeartbeat:
@@ -137,16 +139,17 @@ MethodError AmqpChannel::on_content_header(const protocol::Frame& frame) {
                       kBasicClass, kPublishMethod);
   }
   if (header.weight != 0) {
-    return unexpected("expected content header for class 60, got non content header frame "
-                      "instead",
-                      kBasicClass, kPublishMethod);
+    return unexpected(
+        "expected content header for class 60, got non content header frame "
+        "instead",
+        kBasicClass, kPublishMethod);
   }
   if (header.body_size > kMaxContentSize) {
-    return MethodError{Status(StatusCode::kFrameError,
-                              "content body size " + std::to_string(header.body_size) +
-                                  " exceeds maximum allowed size " +
-                                  std::to_string(kMaxContentSize)),
-                       kBasicClass, kPublishMethod};
+    return MethodError{
+        Status(StatusCode::kFrameError, "content body size " + std::to_string(header.body_size) +
+                                            " exceeds maximum allowed size " +
+                                            std::to_string(kMaxContentSize)),
+        kBasicClass, kPublishMethod};
   }
   if (!discard_) {
     pending_->message.properties = std::move(header.properties);
@@ -166,9 +169,9 @@ MethodError AmqpChannel::on_content_header(const protocol::Frame& frame) {
 
 MethodError AmqpChannel::on_content_body(const protocol::Frame& frame) {
   if (frame.payload.size() > body_remaining_) {
-    return MethodError{Status(StatusCode::kFrameError,
-                              "content body frame exceeds remaining content size"),
-                       kBasicClass, kPublishMethod};
+    return MethodError{
+        Status(StatusCode::kFrameError, "content body frame exceeds remaining content size"),
+        kBasicClass, kPublishMethod};
   }
   body_remaining_ -= frame.payload.size();
   if (!discard_ && pending_body_size_ <= connection_.core().options().max_message_size) {
@@ -187,10 +190,10 @@ MethodError AmqpChannel::finish_publish() {
   }
   uint64_t max = connection_.core().options().max_message_size;
   if (pending_body_size_ > max) {
-    return MethodError{precondition_failed("message size " + std::to_string(pending_body_size_) +
-                                           " is larger than configured max size " +
-                                           std::to_string(max)),
-                       kBasicClass, kPublishMethod};
+    return MethodError{
+        precondition_failed("message size " + std::to_string(pending_body_size_) +
+                            " is larger than configured max size " + std::to_string(max)),
+        kBasicClass, kPublishMethod};
   }
   message->message.exchange = publish_.exchange;
   message->message.routing_key = publish_.routing_key;

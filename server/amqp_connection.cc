@@ -61,14 +61,16 @@ bool parse_amqplain(std::string_view response, std::string& user, std::string& p
 // rabbit_reader:validate_negotiated_integer_value/3 and fail_negotiation/4.
 Status validate_negotiated(const char* field, uint32_t min, uint32_t server, uint32_t client) {
   if (client != 0 && client < min) {
-    return not_allowed(fmt::format("negotiated {} = {} is lower than the minimum allowed value "
-                                   "({})",
-                                   field, client, min));
+    return not_allowed(
+        fmt::format("negotiated {} = {} is lower than the minimum allowed value "
+                    "({})",
+                    field, client, min));
   }
   if (server != 0 && (client == 0 || client > server)) {
-    return not_allowed(fmt::format("negotiated {} = {} is higher than the maximum allowed value "
-                                   "({})",
-                                   field, client, server));
+    return not_allowed(
+        fmt::format("negotiated {} = {} is higher than the maximum allowed value "
+                    "({})",
+                    field, client, server));
   }
   return Status();
 }
@@ -136,15 +138,15 @@ size_t AmqpConnection::on_protocol_header(std::string_view data) {
   std::string_view header = data.substr(0, protocol::kProtocolHeader.size());
   // AMQP 0-9-1, or 0-9 (AMQP 1 1 0 9), which RabbitMQ treats as 0-9-1. Anything else gets
   // the header Burrow speaks, and the socket is closed (rabbit_reader:refuse_connection).
-  bool ok = header == protocol::kProtocolHeader ||
-            header == std::string_view("AMQP\x01\x01\x00\x09", 8);
+  bool ok =
+      header == protocol::kProtocolHeader || header == std::string_view("AMQP\x01\x01\x00\x09", 8);
   if (!ok) {
     out_->write([](std::string& buf) { buf.append(protocol::kProtocolHeader); });
     next_ = NextStep::kCloseAfterFlush;
     phase_ = Phase::kClosed;
     return header.size();
   }
-  send(protocol::ConnectionStart{0, 9, server_properties(), "PLAIN AMQPLAIN", "en_US"});
+  send(protocol::ConnectionStart{0, 9, server_properties(), "AMQPLAIN PLAIN", "en_US"});
   phase_ = Phase::kStarting;
   return header.size();
 }
@@ -191,10 +193,10 @@ void AmqpConnection::on_channel0_frame(const protocol::Frame& frame) {
       return;
     }
     default:
-      close_with(MethodError{Status(StatusCode::kUnexpectedFrame,
-                                    protocol::unexpected_frame_text(
-                                        static_cast<uint8_t>(frame.type), frame.payload)),
-                             0, 0});
+      close_with(MethodError{
+          Status(StatusCode::kUnexpectedFrame,
+                 protocol::unexpected_frame_text(static_cast<uint8_t>(frame.type), frame.payload)),
+          0, 0});
   }
 }
 
@@ -204,8 +206,7 @@ void AmqpConnection::on_connection_method(const protocol::Method& method) {
   auto unexpected = [&] {
     close_with(MethodError{
         channel_error(fmt::format("unexpected method in connection state {}",
-                                  phase_name(phase_ == Phase::kStarting,
-                                             phase_ == Phase::kTuning,
+                                  phase_name(phase_ == Phase::kStarting, phase_ == Phase::kTuning,
                                              phase_ == Phase::kOpening))),
         class_id, method_id});
   };
@@ -245,8 +246,7 @@ void AmqpConnection::on_start_ok(const protocol::ConnectionStartOk& m) {
     return silent_close(command_invalid("unknown authentication mechanism '" + m.mechanism + "'"));
   }
   if (!parsed) {
-    return silent_close(
-        Status(StatusCode::kSyntaxError, m.mechanism + " response is malformed"));
+    return silent_close(Status(StatusCode::kSyntaxError, m.mechanism + " response is malformed"));
   }
   Status auth = core_.authenticate(user, password, peer_.loopback);
   if (!auth.ok()) {
@@ -272,8 +272,8 @@ void AmqpConnection::on_start_ok(const protocol::ConnectionStartOk& m) {
 
 void AmqpConnection::on_tune_ok(const protocol::ConnectionTuneOk& m) {
   // RabbitMQ reports a failed negotiation against connection.tune.
-  Status s = validate_negotiated("frame_max", protocol::kFrameMinSize, limits_.frame_max,
-                                 m.frame_max);
+  Status s =
+      validate_negotiated("frame_max", protocol::kFrameMinSize, limits_.frame_max, m.frame_max);
   if (s.ok()) s = validate_negotiated("channel_max", 1, limits_.channel_max, m.channel_max);
   if (!s.ok()) {
     close_with(MethodError{std::move(s), kConnectionClass, protocol::ConnectionTune::kMethodId});
@@ -379,12 +379,21 @@ void AmqpConnection::flush_channels() {
 
 void AmqpConnection::close_with(const MethodError& error) {
   if (phase_ == Phase::kStarting || phase_ == Phase::kTuning) {
-    // During the handshake RabbitMQ only logs most errors and closes the socket after a
-    // delay; a failed negotiation (not_allowed) is sent as connection.close.
-    if (error.status.code() != StatusCode::kNotAllowed) {
-      silent_close(error.status);
-      return;
+    // Before connection.open RabbitMQ 3.10.8 only logs errors (a failed tune-ok negotiation
+    // included) and closes the socket after a delay, without connection.close.
+    silent_close(error.status);
+    return;
+  }
+  if (protocol::is_unknown_method(error.status)) {
+    // RabbitMQ's reader crashes on an unknown class or method id: the client sees the
+    // socket close at once, without a reply.
+    spdlog::error("connection from {}: {}", peer_.address, error.status.message());
+    for (auto& ch : channels_) {
+      if (ch) ch->close_core();
     }
+    next_ = NextStep::kCloseAfterFlush;
+    phase_ = Phase::kClosed;
+    return;
   }
   Reply reply = reply_for(error.status);
   spdlog::warn("connection from {}: closing: {}", peer_.address, reply.text);

@@ -40,10 +40,10 @@ struct PeerInfo {
 
 // What the socket owner should do after feeding input.
 enum class NextStep : uint8_t {
-  kContinue,          // keep reading
-  kCloseAfterFlush,   // write what is pending, then close the socket
-  kCloseAfterDelay,   // stop reading; write what is pending and close after a delay (as
-                      // RabbitMQ's SILENT_CLOSE_DELAY for handshake and framing errors)
+  kContinue,         // keep reading
+  kCloseAfterFlush,  // write what is pending, then close the socket
+  kCloseAfterDelay,  // stop reading; write what is pending and close after a delay (as
+                     // RabbitMQ's SILENT_CLOSE_DELAY for handshake and framing errors)
 };
 
 // Where a method failed, for the reply's class_id/method_id.

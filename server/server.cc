@@ -46,8 +46,8 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.set_option(tcp::no_delay(true), ec);
     auto remote = socket_.remote_endpoint(ec);
     PeerInfo peer;
-    peer.address = ec ? "unknown" : remote.address().to_string() + ":" +
-                                        std::to_string(remote.port());
+    peer.address =
+        ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
     peer.loopback = !ec && remote.address().is_loopback();
     std::weak_ptr<Session> weak = weak_from_this();
     out_ = std::make_shared<OutputBuffer>([weak] {
@@ -78,11 +78,10 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       if (in_.size() - end_ < 4096) in_.resize(in_.size() * 2);
     }
-    socket_.async_read_some(
-        asio::buffer(in_.data() + end_, in_.size() - end_),
-        [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-          self->on_read(ec, n);
-        });
+    socket_.async_read_some(asio::buffer(in_.data() + end_, in_.size() - end_),
+                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+                              self->on_read(ec, n);
+                            });
   }
 
   void on_read(boost::system::error_code ec, size_t n) {
@@ -170,7 +169,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (!conn_->is_open()) {
-      if (now >= deadline_ && !conn_->awaiting_close_ok() && delayed_close_ == Clock::time_point{}) {
+      if (now >= deadline_ && !conn_->awaiting_close_ok() &&
+          delayed_close_ == Clock::time_point{}) {
         teardown("handshake timeout");
       }
       return;
@@ -230,8 +230,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   void accept() {
     acceptor->async_accept(
-        asio::make_strand(ioc), [self = shared_from_this()](boost::system::error_code ec,
-                                                            tcp::socket socket) {
+        asio::make_strand(ioc),
+        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
           if (ec) {
             if (ec == asio::error::operation_aborted) return;
             spdlog::warn("accept failed: {}", ec.message());
@@ -245,10 +245,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   void start_session(tcp::socket socket) {
     std::weak_ptr<Impl> weak = weak_from_this();
-    auto session = std::make_shared<Session>(std::move(socket), core, options,
-                                             [weak](Session* s) {
-                                               if (auto self = weak.lock()) self->forget(s);
-                                             });
+    auto session = std::make_shared<Session>(std::move(socket), core, options, [weak](Session* s) {
+      if (auto self = weak.lock()) self->forget(s);
+    });
     {
       std::lock_guard lock(mu);
       if (stopping) return;

@@ -20,10 +20,14 @@ std::string host_name() {
 const FieldTable& server_properties() {
   static const FieldTable kProperties = [] {
     FieldTable caps{
-        {"publisher_confirms", true},        {"exchange_exchange_bindings", true},
-        {"basic.nack", true},                {"consumer_cancel_notify", true},
-        {"connection.blocked", true},        {"consumer_priorities", true},
-        {"authentication_failure_close", true}, {"per_consumer_qos", true},
+        {"publisher_confirms", true},
+        {"exchange_exchange_bindings", true},
+        {"basic.nack", true},
+        {"consumer_cancel_notify", true},
+        {"connection.blocked", true},
+        {"consumer_priorities", true},
+        {"authentication_failure_close", true},
+        {"per_consumer_qos", true},
         {"direct_reply_to", true},
     };
     return FieldTable{

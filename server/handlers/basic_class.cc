@@ -38,8 +38,7 @@ Status handle(AmqpChannel& ch, const protocol::BasicGet& m) {
   });
 }
 
-Status publish(AmqpChannel& ch, const protocol::BasicPublish& m,
-               broker::StoredMessagePtr message) {
+Status publish(AmqpChannel& ch, const protocol::BasicPublish& m, broker::StoredMessagePtr message) {
   return ch.core()->publish(m.exchange, m.routing_key, m.mandatory, m.immediate,
                             std::move(message));
 }

@@ -6,8 +6,8 @@
 namespace burrow::server::handlers {
 
 Status handle(AmqpChannel& ch, const protocol::ExchangeDeclare& m) {
-  broker::ExchangeSettings s{m.exchange, m.type, {}, m.durable, m.auto_delete, m.internal,
-                             m.arguments};
+  broker::ExchangeSettings s{m.exchange,    m.type,     {},         m.durable,
+                             m.auto_delete, m.internal, m.arguments};
   RETURN_IF_ERROR(ch.core()->declare_exchange(s, m.passive));
   if (!m.no_wait) ch.send(protocol::ExchangeDeclareOk{});
   return Status();
@@ -26,8 +26,7 @@ Status handle(AmqpChannel& ch, const protocol::ExchangeBind& m) {
 }
 
 Status handle(AmqpChannel& ch, const protocol::ExchangeUnbind& m) {
-  RETURN_IF_ERROR(
-      ch.core()->unbind_exchange(m.destination, m.source, m.routing_key, m.arguments));
+  RETURN_IF_ERROR(ch.core()->unbind_exchange(m.destination, m.source, m.routing_key, m.arguments));
   if (!m.no_wait) ch.send(protocol::ExchangeUnbindOk{});
   return Status();
 }

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/protocol/hex.h"
+
 namespace burrow::protocol {
 namespace {
 
@@ -42,27 +44,22 @@ std::string header_payload(std::string_view properties, uint64_t body_size = 5) 
 }
 
 TEST(ContentHeader, AllFourteenPropertiesInSpecOrder) {
-  const std::string expected(
-      "\xff\xfc"  // every flag but bit 1 (unused) and bit 0 (continuation)
-      "\x0atext/plain"
-      "\x04gzip"  // content-type, content-encoding
-      "\x00\x00\x00\x07\x01h"
-      "I\x00\x00\x00\x01"  // headers
-      "\x02\x09"           // delivery-mode, priority
-      "\x01"
-      "c"
-      "\x01r"
-      "\x05"
-      "60000"
-      "\x01m"                             // correlation-id, reply-to, expiration, message-id
-      "\x01\x02\x03\x04\x05\x06\x07\x08"  // timestamp
-      "\x01t"
-      "\x01u"
-      "\x01"
-      "a"
-      "\x02"
-      "cl",  // type, user-id, app-id, reserved (cluster-id)
-      60);
+  const std::string expected = testing::unhex(
+      "fffc"                       // all flags but bit 1 (unused), bit 0 (continuation)
+      "0a 746578742f706c61696e"    // content-type "text/plain"
+      "04 677a6970"                // content-encoding "gzip"
+      "00000007 0168 49 00000001"  // headers {h: 1}
+      "02"                         // delivery-mode
+      "09"                         // priority
+      "01 63"                      // correlation-id "c"
+      "01 72"                      // reply-to "r"
+      "05 3630303030"              // expiration "60000"
+      "01 6d"                      // message-id "m"
+      "0102030405060708"           // timestamp
+      "01 74"                      // type "t"
+      "01 75"                      // user-id "u"
+      "01 61"                      // app-id "a"
+      "02 636c");                  // reserved (cluster-id) "cl"
   EXPECT_EQ(encode(all_properties()), expected);
 
   ContentHeader h;

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/protocol/hex.h"
+
 namespace burrow::protocol {
 namespace {
 
@@ -46,32 +48,18 @@ TEST(ErlangText, PrintableBinariesAreStrings) {
 
 TEST(ErlangText, LongBinariesAndTuplesBreakLikeIoLibPretty) {
   EXPECT_EQ(
-      invalid_frame_end_text(3,
-                             std::string("dd\n\x00\x00\x80\n\x01"
-                                         "d\xff",
-                                         10),
-                             57),
+      invalid_frame_end_text(3, testing::unhex("6464 0a 0000 80 0a 01 64 ff"), 57),
       "type 3, all octets = <<100,100,10,0,0,128,10,1,100,255>>: {invalid_frame_end_marker,\n" +
           std::string(59, ' ') + "57}");
-  EXPECT_EQ(invalid_frame_end_text(255,
-                                   std::string("\xb4\xf7"
-                                               "3o\xcfh\xf0\xd3j\x91\xd6\xe0\xb4\xc3\x83"
-                                               "\xe1"
-                                               "9\xca\x9c\xebg\xa5"),
-                                   243),
+  EXPECT_EQ(invalid_frame_end_text(
+                255, testing::unhex("b4f7 336f cf68 f0d3 6a91 d6e0 b4c3 83e1 39ca 9ceb 67a5"), 243),
             "type 255, first 16 octets = <<180,247,51,111,207,104,240,211,106,145,214,224,\n" +
                 std::string(30, ' ') + "180,195,131,225>>: {invalid_frame_end_marker,\n" +
                 std::string(50, ' ') + "243}");
-  EXPECT_EQ(unknown_frame_text(255,
-                               "\xea"
-                               "1\xcd"
-                               "2\xc8\xc0(\xe1\xea\xeb\x95\xba\x08\xaaR\x84"),
+  EXPECT_EQ(unknown_frame_text(255, testing::unhex("ea 31cd 32c8 c028 e1ea eb95 ba08 aa52 84")),
             "type 255, all octets = <<234,49,205,50,200,192,40,225,234,235,149,186,8,170,82,\n" +
                 std::string(25, ' ') + "132>>: unknown_frame");
-  EXPECT_EQ(unexpected_frame_text(65,
-                                  "\x05\xde\xd3\x93\x04"
-                                  "9\xe7\xbf\xe3\x17\xa2\xf8\xc5H\xf7"
-                                  "d\xf8"),
+  EXPECT_EQ(unexpected_frame_text(65, testing::unhex("05ded39304 39e7bfe317a2f8c548f7 64f8")),
             "type 65, first 16 octets = <<5,222,211,147,4,57,231,191,227,23,162,248,197,72,\n" +
                 std::string(29, ' ') + "247,100>>");
 }

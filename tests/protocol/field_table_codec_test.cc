@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/protocol/hex.h"
+
 namespace burrow::protocol {
 namespace {
 
@@ -50,54 +52,27 @@ FieldTable every_type() {
 }
 
 TEST(FieldTableCodec, EveryTypeHasItsExactBytes) {
-  const std::string expected(
-      "\x00\x00\x00\xa2"  // table size 162
-      "\x01t"
-      "t\x01"  // bool
-      "\x01"
-      "b"
-      "b\xfe"  // int8
-      "\x01"
-      "B"
-      "B\xfe"  // uint8
-      "\x01s"
-      "s\xfe\xd4"  // int16
-      "\x01u"
-      "u\xfd\xe8"  // uint16
-      "\x01I"
-      "I\xff\xfe\xee\x90"  // int32
-      "\x01i"
-      "i\xee\x6b\x28\x00"  // uint32
-      "\x01l"
-      "l\xff\xff\xff\xfe\xd5\xfa\x0e\x00"  // int64
-      "\x01"
-      "f"
-      "f\x3f\xc0\x00\x00"  // float
-      "\x01"
-      "d"
-      "d\xc0\x02\x00\x00\x00\x00\x00\x00"  // double
-      "\x01"
-      "D"
-      "D\x02\x00\x00\x30\x39"  // decimal
-      "\x01S"
-      "S\x00\x00\x00\x0blong\x00string"  // long string
-      "\x01x"
-      "x\x00\x00\x00\x02\x00\xff"  // bytes
-      "\x01"
-      "A"
-      "A\x00\x00\x00\x1a"  // array of 26 bytes:
-      "I\x00\x00\x00\x01"
-      "S\x00\x00\x00\x03two"  //   int32, string,
-      "A\x00\x00\x00\x00"
-      "F\x00\x00\x00\x03\x01kV"  //   empty array, table
-      "\x01T"
-      "T\x00\x00\x00\x00\x65\x53\xf1\x00"  // timestamp
-      "\x01"
-      "F"
-      "F\x00\x00\x00\x08\x05innert\x00"  // table
-      "\x01V"
-      "V",  // void
-      166);
+  const std::string expected = testing::unhex(
+      "000000a2"                                   // table size 162
+      "01 74  74 01"                               // "t": bool
+      "01 62  62 fe"                               // "b": int8
+      "01 42  42 fe"                               // "B": uint8
+      "01 73  73 fed4"                             // "s": int16
+      "01 75  75 fde8"                             // "u": uint16
+      "01 49  49 fffeee90"                         // "I": int32
+      "01 69  69 ee6b2800"                         // "i": uint32
+      "01 6c  6c fffffffed5fa0e00"                 // "l": int64
+      "01 66  66 3fc00000"                         // "f": float
+      "01 64  64 c002000000000000"                 // "d": double
+      "01 44  44 02 00003039"                      // "D": decimal, scale then value
+      "01 53  53 0000000b 6c6f6e6700737472696e67"  // "S": long string "long\0string"
+      "01 78  78 00000002 00ff"                    // "x": bytes
+      "01 41  41 0000001a"                         // "A": array of 26 bytes:
+      "49 00000001  53 00000003 74776f"            //   int32 1, string "two",
+      "41 00000000  46 00000003 016b56"            //   empty array, table {k: void}
+      "01 54  54 000000006553f100"                 // "T": timestamp
+      "01 46  46 00000008 05696e6e6572 7400"       // "F": table {inner: false}
+      "01 56  56");                                // "V": void
   EXPECT_EQ(encode(every_type()), expected);
   auto decoded = decode(expected);
   ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();

@@ -17,6 +17,7 @@
 #include "protocol/frame.h"
 #include "protocol/frame_writer.h"
 #include "protocol/methods.h"
+#include "tests/protocol/hex.h"
 
 namespace burrow::protocol {
 namespace {
@@ -86,13 +87,7 @@ constexpr std::string_view kGetOkBody = "0300010000000d7b226f72646572223a2034327
 constexpr std::string_view kChannelCloseOk = "0100010000000400140029ce";
 constexpr std::string_view kConnectionCloseOk = "01000000000004000a0033ce";
 
-std::string unhex(std::string_view hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using testing::unhex;
 
 // Parses one whole frame.
 Frame parse_frame(const std::string& bytes) {

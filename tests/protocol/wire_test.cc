@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/protocol/hex.h"
+
 namespace burrow::protocol {
 namespace {
 
@@ -17,11 +19,7 @@ TEST(Writer, WritesBigEndian) {
   w.put_u64(0x08090a0b0c0d0e0full);
   w.put_shortstr("ab");
   w.put_longstr(std::string("\0c", 2));
-  EXPECT_EQ(out, std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
-                             "\x02"
-                             "ab\x00\x00\x00\x02\x00"
-                             "c",
-                             24));
+  EXPECT_EQ(out, testing::unhex("01 0203 04050607 08090a0b0c0d0e0f 02 6162 00000002 0063"));
 }
 
 TEST(Reader, ReadsWhatWriterWrote) {
@@ -69,19 +67,13 @@ TEST(Reader, UnderflowIsSyntaxErrorAndLeavesReaderAtEnd) {
 TEST(Reader, HugeDeclaredLengthsFailWithoutAllocating) {
   // A long string claiming 4 GB, followed by 3 bytes. The check happens before any copy; under
   // ASan a 4 GB allocation would abort the test.
-  const std::string longstr(
-      "\xff\xff\xff\xff"
-      "abc",
-      7);
+  const std::string longstr = testing::unhex("ffffffff 616263");
   Reader r(longstr);
   std::string s;
   EXPECT_TRUE(is_truncated(r.read_longstr(s)));
   EXPECT_TRUE(s.empty());
 
-  const std::string shortstr(
-      "\xff"
-      "abc",
-      4);
+  const std::string shortstr = testing::unhex("ff 616263");
   Reader r2(shortstr);
   EXPECT_TRUE(is_truncated(r2.read_shortstr(s)));
 

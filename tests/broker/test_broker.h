@@ -1,0 +1,325 @@
+// Test harness for the broker unit tests: a real in-memory BrokerCore, channels whose
+// ChannelSink records everything (thread-safely, with waits for N events), and helpers to
+// publish and read messages.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <burrow/options.h>
+#include <burrow/status.h>
+#include <gtest/gtest.h>
+
+#include "broker/broker_core.h"
+#include "broker/channel.h"
+
+namespace burrow::broker::testing {
+
+// How long a test waits for something that must happen. Generous: sanitizer builds are slow.
+inline constexpr std::chrono::milliseconds kWaitTimeout{15000};
+// How long a test watches for something that must not happen.
+inline constexpr std::chrono::milliseconds kQuietPeriod{100};
+
+inline Status status_of(const Status& s) { return s; }
+template <typename T>
+Status status_of(const Result<T>& r) {
+  return r.status();
+}
+
+#define ASSERT_OK(expr)                                             \
+  do {                                                              \
+    ::burrow::Status _test_status = ::burrow::broker::testing::status_of(expr); \
+    ASSERT_TRUE(_test_status.ok()) << _test_status.to_string();     \
+  } while (0)
+#define EXPECT_OK(expr)                                             \
+  do {                                                              \
+    ::burrow::Status _test_status = ::burrow::broker::testing::status_of(expr); \
+    EXPECT_TRUE(_test_status.ok()) << _test_status.to_string();     \
+  } while (0)
+
+// Records what a channel tells its adapter. Thread-safe: deliveries and cancels arrive on
+// worker threads. Every callback also appends a line to events() so tests can check order.
+class RecordingSink final : public ChannelSink {
+ public:
+  struct Delivery {
+    std::string consumer_tag;
+    uint64_t delivery_tag = 0;
+    bool redelivered = false;
+    StoredMessagePtr message;
+    const std::string& body() const { return message->message.body; }
+  };
+  struct Return {
+    uint16_t reply_code = 0;
+    std::string reply_text;
+    Message message;
+  };
+  struct Confirm {
+    uint64_t seq = 0;
+    bool multiple = false;
+    bool ack = false;
+    friend bool operator==(const Confirm&, const Confirm&) = default;
+  };
+
+  void on_deliver(const std::string& consumer_tag, uint64_t delivery_tag,
+                  const QueueEntry& entry) override {
+    std::lock_guard lock(mu_);
+    deliveries_.push_back(Delivery{consumer_tag, delivery_tag, entry.redelivered, entry.message});
+    events_.push_back("deliver:" + entry.message->message.body);
+    cv_.notify_all();
+  }
+  void on_return(uint16_t reply_code, std::string_view reply_text,
+                 const StoredMessage& message) override {
+    std::lock_guard lock(mu_);
+    returns_.push_back(Return{reply_code, std::string(reply_text), message.message});
+    events_.push_back("return:" + std::to_string(reply_code) + ":" + std::string(reply_text) +
+                      ":" + message.message.body);
+    cv_.notify_all();
+  }
+  void on_confirm(uint64_t seq, bool multiple, bool ack) override {
+    std::lock_guard lock(mu_);
+    confirms_.push_back(Confirm{seq, multiple, ack});
+    events_.push_back("confirm:" + std::to_string(seq) + (multiple ? ":multiple" : "") +
+                      (ack ? ":ack" : ":nack"));
+    cv_.notify_all();
+  }
+  void on_cancel(const std::string& consumer_tag) override {
+    std::lock_guard lock(mu_);
+    cancels_.push_back(consumer_tag);
+    events_.push_back("cancel:" + consumer_tag);
+    cv_.notify_all();
+  }
+  // Adds a line to events() (e.g. from a consume-ok callback).
+  void note(std::string event) {
+    std::lock_guard lock(mu_);
+    events_.push_back(std::move(event));
+    cv_.notify_all();
+  }
+
+  // Waits until at least `n` deliveries arrived; false on timeout.
+  bool wait_for_deliveries(size_t n, std::chrono::milliseconds timeout = kWaitTimeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return deliveries_.size() >= n; });
+  }
+  bool wait_for_cancels(size_t n, std::chrono::milliseconds timeout = kWaitTimeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return cancels_.size() >= n; });
+  }
+  // Watches for kQuietPeriod: true if no more than `n` deliveries arrived meanwhile.
+  bool stays_at(size_t n) { return !wait_for_deliveries(n + 1, kQuietPeriod); }
+
+  size_t delivery_count() const {
+    std::lock_guard lock(mu_);
+    return deliveries_.size();
+  }
+  std::vector<Delivery> deliveries() const {
+    std::lock_guard lock(mu_);
+    return deliveries_;
+  }
+  std::vector<std::string> bodies() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& d : deliveries_) out.push_back(d.body());
+    return out;
+  }
+  std::vector<Return> returns() const {
+    std::lock_guard lock(mu_);
+    return returns_;
+  }
+  std::vector<Confirm> confirms() const {
+    std::lock_guard lock(mu_);
+    return confirms_;
+  }
+  std::vector<std::string> cancels() const {
+    std::lock_guard lock(mu_);
+    return cancels_;
+  }
+  std::vector<std::string> events() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Delivery> deliveries_;
+  std::vector<Return> returns_;
+  std::vector<Confirm> confirms_;
+  std::vector<std::string> cancels_;
+  std::vector<std::string> events_;
+};
+
+// A broker channel and the sink it reports to.
+struct TestChannel {
+  std::unique_ptr<RecordingSink> sink;
+  ChannelPtr channel;
+  Channel* operator->() const { return channel.get(); }
+  Channel& operator*() const { return *channel; }
+};
+
+// A real BrokerCore (in memory, two worker threads) with one default connection. Closes every
+// channel and connection it opened before stopping the core, so nothing leaks.
+class TestBroker {
+ public:
+  static Options default_options() {
+    Options options;
+    options.in_memory = true;
+    options.worker_threads = 2;
+    return options;
+  }
+
+  explicit TestBroker(const Options& options = default_options()) {
+    auto core = BrokerCore::open(options);
+    if (!core.ok()) {
+      ADD_FAILURE() << "BrokerCore::open: " << core.status().to_string();
+      std::abort();
+    }
+    core_ = std::move(core).value();
+    default_connection_ = connect();
+  }
+
+  ~TestBroker() {
+    for (auto& c : channels_) c.channel->close();
+    for (auto& c : connections_) c->close();
+    channels_.clear();
+    connections_.clear();
+    default_connection_.reset();
+    core_.reset();
+  }
+
+  TestBroker(const TestBroker&) = delete;
+  TestBroker& operator=(const TestBroker&) = delete;
+
+  BrokerCore& core() { return *core_; }
+  const ConnectionPtr& connection() const { return default_connection_; }
+  VHost& vhost() { return *default_connection_->vhost(); }
+
+  // A new connection as guest on "/".
+  ConnectionPtr connect() {
+    auto conn = core_->connect(ConnectInfo{"guest", "/"});
+    if (!conn.ok()) {
+      ADD_FAILURE() << "connect: " << conn.status().to_string();
+      std::abort();
+    }
+    connections_.push_back(*conn);
+    return *conn;
+  }
+
+  // A new channel on `connection` (default: the default connection). The reference stays
+  // valid for the broker's lifetime.
+  TestChannel& open_channel(const ConnectionPtr& connection = nullptr) {
+    TestChannel& tc = channels_.emplace_back();
+    tc.sink = std::make_unique<RecordingSink>();
+    tc.channel = std::make_shared<Channel>(connection ? connection : default_connection_,
+                                           next_channel_++, tc.sink.get());
+    return tc;
+  }
+
+  // The queue's counts (as seen by the default connection).
+  QueueCounts counts(std::string_view queue) {
+    auto q = vhost().find_queue(queue, default_connection_->id());
+    if (!q.ok()) {
+      ADD_FAILURE() << "counts(" << queue << "): " << q.status().to_string();
+      return {};
+    }
+    return (*q)->counts();
+  }
+
+  // Whether a queue of that name exists (exclusive queues of other connections included).
+  bool queue_exists(std::string_view queue) {
+    return vhost().find_queue(queue, default_connection_->id()).status().code() !=
+           StatusCode::kNotFound;
+  }
+
+ private:
+  std::unique_ptr<BrokerCore> core_;
+  ConnectionPtr default_connection_;
+  std::vector<ConnectionPtr> connections_;
+  std::deque<TestChannel> channels_;
+  uint16_t next_channel_ = 1;
+};
+
+inline StoredMessagePtr make_message(std::string_view exchange, std::string_view routing_key,
+                                     std::string body, BasicProperties properties = {}) {
+  auto m = std::make_shared<StoredMessage>();
+  m->message.exchange.assign(exchange);
+  m->message.routing_key.assign(routing_key);
+  m->message.body = std::move(body);
+  m->message.properties = std::move(properties);
+  return m;
+}
+
+inline Status publish(Channel& ch, std::string_view exchange, std::string_view routing_key,
+                      std::string body, BasicProperties properties = {}, bool mandatory = false) {
+  return ch.publish(exchange, routing_key, mandatory, /*immediate=*/false,
+                    make_message(exchange, routing_key, std::move(body), std::move(properties)));
+}
+
+inline Status publish_mandatory(Channel& ch, std::string_view exchange,
+                                std::string_view routing_key, std::string body) {
+  return publish(ch, exchange, routing_key, std::move(body), {}, /*mandatory=*/true);
+}
+
+inline BasicProperties with_headers(FieldTable headers) {
+  BasicProperties p;
+  p.headers = std::move(headers);
+  return p;
+}
+
+// basic.get; nullopt when the queue is empty (a failed get is a test failure).
+inline std::optional<GetResult> get_message(Channel& ch, std::string_view queue,
+                                            bool no_ack = true) {
+  std::optional<GetResult> out;
+  Status s = ch.get(queue, no_ack, [&](const std::optional<GetResult>& r) { out = r; });
+  EXPECT_TRUE(s.ok()) << s.to_string();
+  return out;
+}
+
+inline std::string body_of(const std::optional<GetResult>& r) {
+  return r ? r->entry.message->message.body : "<empty>";
+}
+
+// Takes every ready message (no_ack) and returns their bodies in order.
+inline std::vector<std::string> drain_bodies(Channel& ch, std::string_view queue) {
+  std::vector<std::string> out;
+  for (int i = 0; i < 100000; ++i) {
+    auto r = get_message(ch, queue, /*no_ack=*/true);
+    if (!r) break;
+    out.push_back(body_of(r));
+  }
+  return out;
+}
+
+inline Status declare(Channel& ch, std::string name) {
+  return ch.declare_queue(QueueDeclareRequest{.name = std::move(name)}).status();
+}
+
+inline Status declare_exchange(Channel& ch, std::string name, std::string type,
+                               FieldTable arguments = {}) {
+  return ch.declare_exchange(ExchangeSettings{.name = std::move(name),
+                                              .type = std::move(type),
+                                              .arguments = std::move(arguments)},
+                             /*passive=*/false);
+}
+
+inline Result<std::string> consume(Channel& ch, std::string queue, std::string tag = {},
+                                   bool no_ack = false, bool exclusive = false,
+                                   FieldTable arguments = {}) {
+  return ch.consume(ConsumeRequest{.queue = std::move(queue),
+                                   .tag = std::move(tag),
+                                   .no_ack = no_ack,
+                                   .exclusive = exclusive,
+                                   .arguments = std::move(arguments)},
+                    nullptr);
+}
+
+}  // namespace burrow::broker::testing
