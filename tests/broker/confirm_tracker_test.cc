@@ -74,8 +74,9 @@ TEST(ConfirmTracker, NacksAreNeverCoalesced) {
   ConfirmTracker t;
   for (int i = 0; i < 3; ++i) t.resolve(t.next(), false);
   t.resolve(t.next(), true);
-  EXPECT_EQ(flush(t), (std::vector<Confirm>{
-                          {1, false, false}, {2, false, false}, {3, false, false}, {4, false, true}}));
+  EXPECT_EQ(flush(t),
+            (std::vector<Confirm>{
+                {1, false, false}, {2, false, false}, {3, false, false}, {4, false, true}}));
 }
 
 TEST(ConfirmTracker, PendingPublishHoldsBackLaterOnes) {

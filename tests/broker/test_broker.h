@@ -11,8 +11,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -22,6 +24,13 @@
 
 #include "broker/broker_core.h"
 #include "broker/channel.h"
+
+namespace burrow {
+// Readable StatusCode values in assertion failures ("NOT_FOUND (404)").
+inline void PrintTo(StatusCode code, std::ostream* os) {
+  *os << status_code_name(code) << " (" << static_cast<int>(code) << ")";
+}
+}  // namespace burrow
 
 namespace burrow::broker::testing {
 
@@ -36,16 +45,16 @@ Status status_of(const Result<T>& r) {
   return r.status();
 }
 
-#define ASSERT_OK(expr)                                             \
-  do {                                                              \
-    ::burrow::Status _test_status = ::burrow::broker::testing::status_of(expr); \
-    ASSERT_TRUE(_test_status.ok()) << _test_status.to_string();     \
-  } while (0)
-#define EXPECT_OK(expr)                                             \
-  do {                                                              \
-    ::burrow::Status _test_status = ::burrow::broker::testing::status_of(expr); \
-    EXPECT_TRUE(_test_status.ok()) << _test_status.to_string();     \
-  } while (0)
+// Assertions that a Status or Result<T> is OK; they accept `<< message` like any gtest
+// assertion and evaluate their argument once.
+template <typename T>
+::testing::AssertionResult IsOk(const char* expr_text, const T& value) {
+  Status s = status_of(value);
+  if (s.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << expr_text << " failed: " << s.to_string();
+}
+#define ASSERT_OK(...) ASSERT_PRED_FORMAT1(::burrow::broker::testing::IsOk, (__VA_ARGS__))
+#define EXPECT_OK(...) EXPECT_PRED_FORMAT1(::burrow::broker::testing::IsOk, (__VA_ARGS__))
 
 // Records what a channel tells its adapter. Thread-safe: deliveries and cancels arrive on
 // worker threads. Every callback also appends a line to events() so tests can check order.
@@ -68,6 +77,9 @@ class RecordingSink final : public ChannelSink {
     bool multiple = false;
     bool ack = false;
     friend bool operator==(const Confirm&, const Confirm&) = default;
+    friend void PrintTo(const Confirm& c, std::ostream* os) {
+      *os << "{" << c.seq << (c.multiple ? ",multiple" : "") << (c.ack ? ",ack}" : ",nack}");
+    }
   };
 
   void on_deliver(const std::string& consumer_tag, uint64_t delivery_tag,
@@ -81,8 +93,8 @@ class RecordingSink final : public ChannelSink {
                  const StoredMessage& message) override {
     std::lock_guard lock(mu_);
     returns_.push_back(Return{reply_code, std::string(reply_text), message.message});
-    events_.push_back("return:" + std::to_string(reply_code) + ":" + std::string(reply_text) +
-                      ":" + message.message.body);
+    events_.push_back("return:" + std::to_string(reply_code) + ":" + std::string(reply_text) + ":" +
+                      message.message.body);
     cv_.notify_all();
   }
   void on_confirm(uint64_t seq, bool multiple, bool ack) override {
@@ -234,6 +246,25 @@ class TestBroker {
     return (*q)->counts();
   }
 
+  // Polls the queue's counts until `pred` holds; false on timeout. For states reached
+  // asynchronously (deliveries racing with a cancel or close go back to the queue).
+  template <typename Pred>
+  bool wait_for_counts(std::string_view queue, Pred pred,
+                       std::chrono::milliseconds timeout = kWaitTimeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      auto q = vhost().find_queue(queue, default_connection_->id());
+      if (q.ok() && pred((*q)->counts())) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  bool wait_for_ready(std::string_view queue, uint32_t ready,
+                      std::chrono::milliseconds timeout = kWaitTimeout) {
+    return wait_for_counts(
+        queue, [&](const QueueCounts& c) { return c.ready == ready; }, timeout);
+  }
+
   // Whether a queue of that name exists (exclusive queues of other connections included).
   bool queue_exists(std::string_view queue) {
     return vhost().find_queue(queue, default_connection_->id()).status().code() !=
@@ -305,10 +336,10 @@ inline Status declare(Channel& ch, std::string name) {
 
 inline Status declare_exchange(Channel& ch, std::string name, std::string type,
                                FieldTable arguments = {}) {
-  return ch.declare_exchange(ExchangeSettings{.name = std::move(name),
-                                              .type = std::move(type),
-                                              .arguments = std::move(arguments)},
-                             /*passive=*/false);
+  return ch.declare_exchange(
+      ExchangeSettings{
+          .name = std::move(name), .type = std::move(type), .arguments = std::move(arguments)},
+      /*passive=*/false);
 }
 
 inline Result<std::string> consume(Channel& ch, std::string queue, std::string tag = {},

@@ -184,8 +184,7 @@ TEST(VHost, UnknownTypeIsCheckedBeforeEquivalence) {
   TestBroker b;
   auto& ch = b.open_channel();
   ASSERT_OK(ch->declare_exchange(exchange("x", "direct"), false));
-  EXPECT_EQ(ch->declare_exchange(exchange("x", "foo"), false).code(),
-            StatusCode::kCommandInvalid);
+  EXPECT_EQ(ch->declare_exchange(exchange("x", "foo"), false).code(), StatusCode::kCommandInvalid);
 }
 
 TEST(VHost, PassiveDeclareOfAMissingExchangeIs404) {
@@ -251,6 +250,16 @@ TEST(VHost, DeleteExchangeIfUnusedWithBindingsIs406) {
   EXPECT_EQ(s.message(), "exchange 'x' in vhost '/' in use");
   ASSERT_OK(ch->unbind_queue("q", "x", "k", {}));
   EXPECT_OK(ch->delete_exchange("x", /*if_unused=*/true));
+}
+
+TEST(VHost, DeleteIfUnusedCountsOnlyBindingsFromTheExchange) {
+  // An exchange that is only a destination (bound from amq.fanout) is unused.
+  TestBroker b;
+  auto& ch = b.open_channel();
+  ASSERT_OK(ch->declare_exchange(exchange("x", "direct"), false));
+  ASSERT_OK(ch->bind_exchange("x", "amq.fanout", "", {}));
+  EXPECT_OK(ch->delete_exchange("x", /*if_unused=*/true));
+  EXPECT_EQ(ch->declare_exchange(exchange("x", "direct"), true).code(), StatusCode::kNotFound);
 }
 
 TEST(VHost, DeletingAnExchangeRemovesBindingsToIt) {
@@ -507,7 +516,8 @@ TEST(VHost, UnsupportedQueueTypeIs406) {
   auto r = ch->declare_queue({.name = "qq", .arguments = FieldTable{{"x-queue-type", "quorum"}}});
   EXPECT_EQ(r.status().code(), StatusCode::kPreconditionFailed);
   EXPECT_FALSE(b.queue_exists("qq"));
-  EXPECT_OK(ch->declare_queue({.name = "cq", .arguments = FieldTable{{"x-queue-type", "classic"}}}));
+  EXPECT_OK(
+      ch->declare_queue({.name = "cq", .arguments = FieldTable{{"x-queue-type", "classic"}}}));
 }
 
 // ---- bindings ----------------------------------------------------------------------------
@@ -548,8 +558,9 @@ TEST(VHost, BindingsInvolvingTheDefaultExchangeAre403) {
   auto& ch = b.open_channel();
   ASSERT_OK(declare(*ch, "q"));
   ASSERT_OK(ch->declare_exchange(exchange("x", "direct"), false));
-  for (const Status& s : {ch->bind_queue("q", "", "q", {}), ch->unbind_queue("q", "", "q", {}),
-                          ch->bind_exchange("x", "", "k", {}), ch->bind_exchange("", "x", "k", {})}) {
+  for (const Status& s :
+       {ch->bind_queue("q", "", "q", {}), ch->unbind_queue("q", "", "q", {}),
+        ch->bind_exchange("x", "", "k", {}), ch->bind_exchange("", "x", "k", {})}) {
     EXPECT_EQ(s.code(), StatusCode::kAccessRefused) << s.to_string();
     EXPECT_EQ(s.message(), "operation not permitted on the default exchange");
   }

@@ -188,8 +188,8 @@ TEST(MemoryStore, ScanVisitsThePrefixInByteOrder) {
     ASSERT_TRUE(put(*store, Column::kMessages, k, std::string("v") + k).ok());
   }
   KeyValues kv = scan(*store, Column::kMessages, "q1/");
-  EXPECT_EQ(kv, (KeyValues{{"q1/0001", "vq1/0001"}, {"q1/0002", "vq1/0002"},
-                           {"q1/0003", "vq1/0003"}}));
+  EXPECT_EQ(kv,
+            (KeyValues{{"q1/0001", "vq1/0001"}, {"q1/0002", "vq1/0002"}, {"q1/0003", "vq1/0003"}}));
 }
 
 TEST(MemoryStore, ScanComparesBytesAsUnsigned) {

@@ -1,0 +1,119 @@
+// ClientConnection against an in-process burrow server: handshake, tuning, refusals,
+// heartbeats, and how a lost connection is reported.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/client_amqp/test_server.h"
+
+namespace burrow::client::amqp {
+namespace {
+
+TEST_F(AmqpClientTest, HandshakeNegotiatesRabbitDefaults) {
+  auto conn = connect();
+  ASSERT_TRUE(conn);
+  EXPECT_TRUE(conn->is_open());
+  EXPECT_TRUE(conn->status().ok());
+  EXPECT_EQ(conn->tuning().frame_max, 131072u);
+  EXPECT_EQ(conn->tuning().channel_max, 2047);
+  EXPECT_EQ(conn->tuning().heartbeat_s, 60);
+  EXPECT_EQ(*conn->server_properties().find("product"), FieldValue("Burrow"));
+  EXPECT_TRUE(conn->close().ok());
+  EXPECT_FALSE(conn->is_open());
+  EXPECT_EQ(conn->status(), Status(StatusCode::kClosed, "connection closed by the client"));
+  // Closing twice is fine.
+  EXPECT_TRUE(conn->close().ok());
+}
+
+TEST_F(AmqpClientTest, ConnectByFieldsAndUri) {
+  auto by_fields = ClientConnection::connect("127.0.0.1", port_, "guest", "guest", "/", 10, 8192);
+  ASSERT_TRUE(by_fields.ok()) << by_fields.status().to_string();
+  EXPECT_EQ((*by_fields)->tuning().frame_max, 8192u);
+  EXPECT_EQ((*by_fields)->tuning().heartbeat_s, 10);
+
+  auto o = parse_amqp_uri("amqp://guest:guest@127.0.0.1:" + std::to_string(port_) + "/%2F");
+  ASSERT_TRUE(o.ok());
+  auto by_uri = ClientConnection::connect(*o);
+  ASSERT_TRUE(by_uri.ok()) << by_uri.status().to_string();
+}
+
+TEST_F(AmqpClientTest, BadPasswordIsAccessRefused) {
+  ConnectionOptions o = options();
+  o.password = "wrong";
+  auto conn = ClientConnection::connect(o);
+  ASSERT_FALSE(conn.ok());
+  EXPECT_EQ(conn.status().code(), StatusCode::kAccessRefused);
+  EXPECT_EQ(conn.status().message(),
+            "Login was refused using authentication mechanism PLAIN. For details see the broker "
+            "logfile.");
+}
+
+TEST_F(AmqpClientTest, UnknownVhostIsNotAllowed) {
+  ConnectionOptions o = options();
+  o.vhost = "nope";
+  auto conn = ClientConnection::connect(o);
+  EXPECT_EQ(conn.status(), Status(StatusCode::kNotAllowed, "vhost nope not found"));
+}
+
+TEST_F(AmqpClientTest, ConnectionRefusedIsIoError) {
+  ConnectionOptions o = options();
+  server_->stop();
+  auto conn = ClientConnection::connect(o);
+  EXPECT_EQ(conn.status().code(), StatusCode::kIoError) << conn.status().to_string();
+}
+
+TEST_F(AmqpClientTest, HeartbeatsKeepAnIdleConnectionOpen) {
+  ConnectionOptions o = options();
+  o.heartbeat_s = 1;
+  auto conn = ClientConnection::connect(o);
+  ASSERT_TRUE(conn.ok());
+  EXPECT_EQ((*conn)->tuning().heartbeat_s, 1);
+  // Both sides declare the peer dead after two silent intervals; 3.5 s of idleness passes
+  // only if heartbeats flow both ways.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  EXPECT_TRUE((*conn)->is_open()) << (*conn)->status().to_string();
+  auto ch = (*conn)->open_channel();
+  EXPECT_TRUE(ch.ok()) << ch.status().to_string();
+}
+
+TEST_F(AmqpClientTest, LostConnectionIsReportedToCallbackAndCalls) {
+  auto conn = connect();
+  ASSERT_TRUE(conn);
+  auto ch = conn->open_channel();
+  ASSERT_TRUE(ch.ok());
+  Waiter w;
+  Status closed;
+  bool called = false;
+  conn->set_close_callback([&](const Status& s) {
+    w.update([&] {
+      closed = s;
+      called = true;
+    });
+  });
+  server_->stop();
+  ASSERT_TRUE(w.wait([&] { return called; }));
+  EXPECT_EQ(closed.code(), StatusCode::kClosed);
+  EXPECT_EQ(closed.message(), "connection lost: the broker closed the socket");
+  EXPECT_FALSE(conn->is_open());
+  EXPECT_EQ((*ch)->publish("", "q", "x").status(), closed);
+  EXPECT_EQ((*ch)->queue_declare("q").status(), closed);
+  EXPECT_EQ(conn->open_channel().status(), closed);
+}
+
+TEST_F(AmqpClientTest, ChannelsGetDistinctNumbersAndReuseFreedOnes) {
+  auto conn = connect();
+  ASSERT_TRUE(conn);
+  auto a = conn->open_channel();
+  auto b = conn->open_channel();
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ((*a)->number(), 1);
+  EXPECT_EQ((*b)->number(), 2);
+  EXPECT_TRUE((*a)->close().ok());
+  EXPECT_FALSE((*a)->is_open());
+  auto c = conn->open_channel();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->number(), 1);
+}
+
+}  // namespace
+}  // namespace burrow::client::amqp
