@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace burrow::broker {
 
 BrokerCore::BrokerCore(const Options& options)
@@ -38,8 +40,9 @@ Status BrokerCore::authenticate(const std::string& user, const std::string& pass
     if (it == users_.end()) return access_refused("user '" + user + "' - invalid credentials");
     if (it->second != password) return access_refused("user '" + user + "' - invalid credentials");
   }
-  // As RabbitMQ's loopback_users: the default user may only connect from loopback.
-  if (user == options_.default_user && !from_loopback) {
+  const auto& loopback_only = options_.loopback_users;
+  if (!from_loopback &&
+      std::find(loopback_only.begin(), loopback_only.end(), user) != loopback_only.end()) {
     return access_refused("user '" + user + "' can only connect via localhost");
   }
   return Status();

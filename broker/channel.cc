@@ -187,28 +187,29 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
     return precondition_failed(fmt::format("message size {} is larger than configured max size {}",
                                            message->body_size(), max_size));
   }
+  // Every check comes before the confirm sequence number is taken, so a refused publish
+  // leaves no hole in the confirms (RabbitMQ numbers only accepted publishes).
+  const RouteResult* result = nullptr;
+  RETURN_IF_ERROR(route(exchange, routing_key, *message, result));
+  RETURN_IF_ERROR(check_properties(*message));
+  message = without_bcc(std::move(message));
   if (tx_mode_) {
-    // Route now so a missing exchange fails at publish time, as in RabbitMQ; deliver at
+    // Routed now so a missing exchange fails at publish time, as in RabbitMQ; delivered at
     // commit.
-    const RouteResult* result = nullptr;
-    RETURN_IF_ERROR(route(exchange, routing_key, *message, result));
-    RETURN_IF_ERROR(check_properties(*message));
     tx_publishes_.push_back(
         TxPublish{std::string(exchange), std::string(routing_key), mandatory, std::move(message)});
     return Status();
   }
-  uint64_t seq = confirm_mode_ ? confirms_.next() : 0;
-  return publish_now(exchange, routing_key, mandatory, message, seq);
+  const uint64_t seq = confirm_mode_ ? confirms_.next() : 0;
+  enqueue_routed(*result, mandatory, message, seq);
+  return Status();
 }
 
-Status Channel::publish_now(std::string_view exchange, std::string_view routing_key, bool mandatory,
-                            const StoredMessagePtr& message, uint64_t seq) {
-  const RouteResult* result = nullptr;
-  RETURN_IF_ERROR(route(exchange, routing_key, *message, result));
-  RETURN_IF_ERROR(check_properties(*message));
+void Channel::enqueue_routed(const RouteResult& result, bool mandatory,
+                             const StoredMessagePtr& message, uint64_t seq) {
   bool rejected = false;
   bool delivered = false;
-  for (const QueuePtr& q : result->queues) {
+  for (const QueuePtr& q : result.queues) {
     switch (q->enqueue(message)) {
       case EnqueueOutcome::kAccepted:
         delivered = true;
@@ -223,7 +224,17 @@ Status Channel::publish_now(std::string_view exchange, std::string_view routing_
   // basic.return goes out before the confirm, as RabbitMQ does.
   if (!delivered && !rejected && mandatory) sink_->on_return(312, "NO_ROUTE", *message);
   if (seq != 0) confirms_.resolve(seq, !rejected);
-  return Status();
+}
+
+StoredMessagePtr Channel::without_bcc(StoredMessagePtr message) {
+  // BCC keys route the message but are removed before any queue sees it
+  // (rabbit_basic:strip_bcc_header).
+  const auto& headers = message->message.properties.headers;
+  if (!headers || !headers->contains("BCC")) return message;
+  auto copy = std::make_shared<StoredMessage>(*message);
+  copy->message.properties.headers->erase("BCC");
+  copy->wire_properties.clear();
+  return copy;
 }
 
 Status Channel::check_properties(const StoredMessage& message) const {
@@ -359,7 +370,7 @@ void Channel::deliver(const ConsumerPtr& consumer, std::vector<QueueEntry> entri
   }
   // The consumer went away while these were on their way: they were never delivered.
   consumer->release_credit(static_cast<uint32_t>(entries.size()));
-  consumer->queue()->requeue(std::move(entries), /*redelivered=*/false);
+  consumer->queue()->return_undelivered(std::move(entries), !consumer->no_ack());
 }
 
 void Channel::consumer_cancelled_by_broker(const ConsumerPtr& consumer) {
@@ -399,6 +410,9 @@ Result<std::vector<Channel::Unacked>> Channel::take_unacked(uint64_t tag, bool m
 
 void Channel::settle(std::vector<Unacked> entries, Settle how) {
   if (entries.empty()) return;
+  // Channel-wide credit freed here may unblock consumers of other queues too (RabbitMQ's
+  // limiter unblocks every queue of the channel).
+  const bool wake_all = credit_.limit() != 0;
   // Group by queue (entries from one queue are usually adjacent) and by consumer for credit.
   std::vector<QueueEntry> run;
   for (size_t i = 0; i < entries.size();) {
@@ -423,6 +437,7 @@ void Channel::settle(std::vector<Unacked> entries, Settle how) {
     }
     i = j;
   }
+  if (wake_all) notify_queues_of_credit();
 }
 
 Status Channel::settle_tags(uint64_t tag, bool multiple, Settle how) {
@@ -470,8 +485,9 @@ Status Channel::tx_commit() {
   tx_settles_.clear();
   for (TxPublish& p : publishes) {
     // The exchange was checked at publish time; one deleted since then routes nowhere.
-    Status s = publish_now(p.exchange, p.routing_key, p.mandatory, p.message, 0);
-    if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+    const RouteResult* result = nullptr;
+    if (!route(p.exchange, p.routing_key, *p.message, result).ok()) continue;
+    enqueue_routed(*result, p.mandatory, p.message, 0);
   }
   for (TxSettle& s : settles) settle(std::move(s.entries), s.how);
   return Status();

@@ -181,8 +181,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
   Result<std::vector<Unacked>> take_unacked(uint64_t tag, bool multiple);
   void settle(std::vector<Unacked> entries, Settle how);
   Status settle_tags(uint64_t tag, bool multiple, Settle how);
-  Status publish_now(std::string_view exchange, std::string_view routing_key, bool mandatory,
-                     const StoredMessagePtr& message, uint64_t confirm_seq);
+  // Enqueues a routed message; returns it if mandatory and unroutable; resolves its confirm.
+  void enqueue_routed(const RouteResult& result, bool mandatory, const StoredMessagePtr& message,
+                      uint64_t confirm_seq);
+  static StoredMessagePtr without_bcc(StoredMessagePtr message);
   void notify_queues_of_credit();
 
   const ConnectionPtr connection_;

@@ -49,7 +49,11 @@ Status ClassicQueue::add_consumer(ConsumerPtr consumer) {
   }
   has_exclusive_consumer_ = consumer->settings().exclusive;
   had_consumers_ = true;
-  consumers_.push_back(std::move(consumer));
+  // After every consumer of the same or higher priority: equal priorities keep arrival order.
+  const int32_t priority = consumer->settings().priority;
+  auto pos = std::find_if(consumers_.begin(), consumers_.end(),
+                          [&](const ConsumerPtr& c) { return c->settings().priority < priority; });
+  consumers_.insert(pos, std::move(consumer));
   if (!ready_.empty()) schedule_drain_locked();
   return Status();
 }
@@ -81,12 +85,28 @@ void ClassicQueue::settle(std::span<const QueueEntry> entries) {
 void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered) {
   std::lock_guard lock(mu_);
   unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+  reinsert_locked(std::move(entries), redelivered);
+}
+
+void ClassicQueue::return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) {
+  std::lock_guard lock(mu_);
+  if (counted_unacked) {
+    unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+  }
+  // They never reached a client: undo the delivery count the drain added.
+  for (auto& e : entries) {
+    if (e.delivery_count > 0) e.delivery_count--;
+  }
+  reinsert_locked(std::move(entries), /*mark_redelivered=*/false);
+}
+
+void ClassicQueue::reinsert_locked(std::vector<QueueEntry> entries, bool mark_redelivered) {
   if (deleted_) return;
   // Highest sequence first, so entries older than every ready one are a push_front each.
   std::sort(entries.begin(), entries.end(),
             [](const QueueEntry& a, const QueueEntry& b) { return a.seq > b.seq; });
   for (auto& e : entries) {
-    if (redelivered) e.redelivered = true;
+    if (mark_redelivered) e.redelivered = true;
     ready_bytes_ += e.message->body_size();
     insert_ready_locked(std::move(e));
   }
@@ -147,13 +167,23 @@ void ClassicQueue::schedule_drain_locked() {
 }
 
 const ConsumerPtr* ClassicQueue::pick_consumer_locked() {
-  size_t n = consumers_.size();
-  for (size_t i = 0; i < n; ++i) {
-    size_t idx = (next_consumer_ + i) % n;
-    if (consumers_[idx]->try_take_credit()) {
-      next_consumer_ = (idx + 1) % n;
-      return &consumers_[idx];
+  // Consumer priorities: the highest priority group with credit gets the message; within a
+  // group consumers take turns (RabbitMQ's rabbit_queue_consumers).
+  const size_t n = consumers_.size();
+  for (size_t begin = 0; begin < n;) {
+    const int32_t priority = consumers_[begin]->settings().priority;
+    size_t end = begin;
+    while (end < n && consumers_[end]->settings().priority == priority) ++end;
+    const size_t size = end - begin;
+    for (size_t i = 0; i < size; ++i) {
+      const size_t idx = begin + (next_consumer_ + i) % size;
+      Consumer& c = *consumers_[idx];
+      if (!c.cancelled() && c.try_take_credit()) {
+        next_consumer_ = next_consumer_ + i + 1;
+        return &consumers_[idx];
+      }
     }
+    begin = end;
   }
   return nullptr;
 }

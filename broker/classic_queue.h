@@ -23,6 +23,7 @@ class ClassicQueue final : public Queue {
   void remove_consumer(const Consumer& consumer) override;
   void settle(std::span<const QueueEntry> entries) override;
   void requeue(std::vector<QueueEntry> entries, bool redelivered) override;
+  void return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) override;
   void notify_credit() override;
   uint32_t purge() override;
   Deleted mark_deleted() override;
@@ -40,6 +41,8 @@ class ClassicQueue final : public Queue {
   // The next consumer with credit, round robin; nullptr if none.
   const ConsumerPtr* pick_consumer_locked() REQUIRES(mu_);
   void insert_ready_locked(QueueEntry entry) REQUIRES(mu_);
+  // Puts entries back in sequence order and wakes the drain.
+  void reinsert_locked(std::vector<QueueEntry> entries, bool mark_redelivered) REQUIRES(mu_);
 
   Executor& executor_;
   const AutoDeleteHook on_unused_;
@@ -49,8 +52,9 @@ class ClassicQueue final : public Queue {
   uint64_t ready_bytes_ GUARDED_BY(mu_) = 0;
   uint64_t next_seq_ GUARDED_BY(mu_) = 1;
   uint32_t unacked_ GUARDED_BY(mu_) = 0;
+  // Sorted by priority (x-priority), highest first; equal priorities take turns.
   std::vector<ConsumerPtr> consumers_ GUARDED_BY(mu_);
-  size_t next_consumer_ GUARDED_BY(mu_) = 0;
+  size_t next_consumer_ GUARDED_BY(mu_) = 0;  // round-robin cursor within a priority
   bool had_consumers_ GUARDED_BY(mu_) = false;
   bool has_exclusive_consumer_ GUARDED_BY(mu_) = false;
   bool drain_scheduled_ GUARDED_BY(mu_) = false;

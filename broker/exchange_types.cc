@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "broker/arguments.h"
+
 namespace burrow::broker {
 
 // ---- direct ----------------------------------------------------------------------------
@@ -213,7 +215,9 @@ Status HeadersExchange::validate_binding(const Binding& binding) const {
     return precondition_failed("Invalid x-match field value <<\"" + *s +
                                "\">>; expected all, any, all-with-x, or any-with-x");
   }
-  return precondition_failed("Invalid x-match field type " + to_string(*v) + "; expected longstr");
+  return precondition_failed("Invalid x-match field type " +
+                             std::string(erlang_type_name(v->type())) + " (value " + to_string(*v) +
+                             "); expected longstr");
 }
 
 void HeadersExchange::route(const RoutingInput& input, std::vector<const Destination*>& out) const {

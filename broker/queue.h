@@ -81,6 +81,10 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // Entries delivered from this queue come back: ready again at their original position,
   // with redelivered set when `redelivered` (false for entries that never reached a client).
   virtual void requeue(std::vector<QueueEntry> entries, bool redelivered) = 0;
+  // Entries a drain took for a consumer that was gone before they reached its channel: they
+  // go back unchanged. `counted_unacked` says whether the drain counted them as unacked (it
+  // does not for no-ack consumers).
+  virtual void return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) = 0;
 
   // A consumer of this queue has more credit: deliver if messages are waiting.
   virtual void notify_credit() = 0;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/arguments.h"
 #include "broker/executor.h"
 
 namespace burrow::broker {
@@ -67,6 +68,11 @@ Exchange* VHost::find_exchange_locked(std::string_view name) const {
 // ---- exchanges ---------------------------------------------------------------------------
 
 Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
+  // rabbit_channel checks the type (rabbit_exchange:check_type) before anything else, even
+  // for the default exchange; a passive declare does not look at the type.
+  if (!passive && !is_known_exchange_type(settings.type)) {
+    return command_invalid("unknown exchange type '" + settings.type + "'");
+  }
   if (settings.name.empty()) return access_refused(std::string(kDefaultExchangeRefusal));
   if (passive) {
     std::shared_lock lock(mu_);
@@ -74,10 +80,6 @@ Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
       return not_found(exchange_not_found(settings.name));
     }
     return Status();
-  }
-  // RabbitMQ checks the type before anything else (rabbit_exchange:check_type).
-  if (!is_known_exchange_type(settings.type)) {
-    return command_invalid("unknown exchange type '" + settings.type + "'");
   }
   std::unique_lock lock(mu_);
   if (Exchange* existing = find_exchange_locked(settings.name)) {
@@ -98,7 +100,9 @@ Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
       return inequivalent("internal", "exchange", x, name_, bool_text(settings.internal),
                           bool_text(cur.internal));
     }
-    return Status();
+    // Of the arguments only alternate-exchange is compared (rabbit_exchange:assert_equivalence).
+    return assert_arg_equivalence(cur.arguments, settings.arguments, "alternate-exchange",
+                                  rs("exchange", x, name_));
   }
   if (settings.name.starts_with("amq.")) {
     return access_refused("exchange name '" + settings.name + "' contains reserved prefix 'amq.*'");
@@ -243,12 +247,14 @@ Result<DeletedQueue> VHost::delete_queue(std::string_view name, uint64_t connect
     if (it == queues_.end()) return DeletedQueue{};
     q = it->second;
     RETURN_IF_ERROR(check_queue_access_locked(*q, connection_id));
+    // RabbitMQ checks emptiness first, and counts only ready messages (BQ:is_empty ignores
+    // pending acks).
     QueueCounts counts = q->counts();
+    if (if_empty && counts.ready > 0) {
+      return precondition_failed(rs("queue", name, name_) + " not empty");
+    }
     if (if_unused && counts.consumers > 0) {
       return precondition_failed(rs("queue", name, name_) + " in use");
-    }
-    if (if_empty && counts.ready + counts.unacked > 0) {
-      return precondition_failed(rs("queue", name, name_) + " not empty");
     }
     unregister_queue_locked(q);
   }
@@ -294,6 +300,9 @@ Status VHost::bind(const Binding& binding, uint64_t connection_id) {
     return access_refused(std::string(kDefaultExchangeRefusal));
   }
   std::unique_lock lock(mu_);
+  // The source is looked up first: with both ends missing RabbitMQ names the exchange.
+  Exchange* source = find_exchange_locked(binding.source);
+  if (source == nullptr) return not_found(exchange_not_found(binding.source));
   Destination dest;
   if (binding.kind == DestinationKind::kQueue) {
     auto it = queues_.find(binding.destination);
@@ -304,8 +313,6 @@ Status VHost::bind(const Binding& binding, uint64_t connection_id) {
     dest.exchange = find_exchange_locked(binding.destination);
     if (dest.exchange == nullptr) return not_found(exchange_not_found(binding.destination));
   }
-  Exchange* source = find_exchange_locked(binding.source);
-  if (source == nullptr) return not_found(exchange_not_found(binding.source));
   RETURN_IF_ERROR(source->validate_binding(binding));
   if (source->add_binding(binding, std::move(dest))) bump_epoch();
   return Status();

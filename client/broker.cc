@@ -11,9 +11,8 @@ Result<std::unique_ptr<Broker>> Broker::open(const Options& options) {
   ASSIGN_OR_RETURN(auto core, broker::BrokerCore::open(options));
   std::unique_ptr<Broker> b(new Broker());
   b->core_ = std::move(core);
-  ASSIGN_OR_RETURN(b->connection_,
-                   b->core_->connect(
-                       broker::ConnectInfo{options.default_user, options.default_vhost}));
+  ASSIGN_OR_RETURN(b->connection_, b->core_->connect(broker::ConnectInfo{options.default_user,
+                                                                         options.default_vhost}));
   return b;
 }
 
@@ -23,8 +22,8 @@ Broker::~Broker() {
 }
 
 Result<std::unique_ptr<Channel>> Broker::open_channel() {
-  auto impl = std::make_unique<client::ChannelImpl>(connection_, next_channel_++,
-                                                    core_->executor());
+  auto impl =
+      std::make_unique<client::ChannelImpl>(connection_, next_channel_++, core_->executor());
   return std::unique_ptr<Channel>(new Channel(std::move(impl)));
 }
 
@@ -40,7 +39,7 @@ Channel::~Channel() = default;
 
 Status Channel::declare_exchange(std::string_view name, std::string_view type,
                                  const ExchangeOptions& o) {
-  broker::ExchangeSettings s{std::string(name), std::string(type), {}, o.durable,
+  broker::ExchangeSettings s{std::string(name), std::string(type), {},         o.durable,
                              o.auto_delete,     o.internal,        o.arguments};
   return impl_->core().declare_exchange(s, o.passive);
 }

@@ -39,7 +39,7 @@ Status ChannelImpl::publish(std::string_view exchange, std::string_view routing_
   Status s = channel_->publish(exchange, routing_key, options.mandatory, false, std::move(stored));
   if (confirming) {
     if (!s.ok()) {
-      // The broker recorded no confirm for a failed publish; keep the counts aligned.
+      // A refused publish takes no confirm number; keep the counts aligned.
       std::lock_guard lock(confirm_mu_);
       --published_;
     }
@@ -72,18 +72,23 @@ Result<std::string> ChannelImpl::consume(std::string_view queue, ConsumerCallbac
   request.no_ack = options.no_ack;
   request.exclusive = options.exclusive;
   request.arguments = options.arguments;
-  auto cb = std::make_shared<ConsumerCallback>(std::move(callback));
+  auto state = std::make_shared<ConsumerState>();
+  state->callback = std::move(callback);
   // Registered under the delivery lock, before the first delivery can arrive.
   return channel_->consume(std::move(request), [&](const std::string& tag) {
     std::lock_guard lock(callbacks_mu_);
-    callbacks_[tag] = cb;
+    callbacks_[tag] = state;
   });
 }
 
 Status ChannelImpl::cancel(const std::string& tag) {
   RETURN_IF_ERROR(channel_->cancel(tag, nullptr));
   std::lock_guard lock(callbacks_mu_);
-  callbacks_.erase(tag);
+  auto it = callbacks_.find(tag);
+  if (it != callbacks_.end()) {
+    it->second->active.store(false, std::memory_order_release);
+    callbacks_.erase(it);
+  }
   return Status();
 }
 
@@ -92,8 +97,8 @@ Result<std::optional<Delivery>> ChannelImpl::get(std::string_view queue, bool no
   std::optional<Delivery> out;
   RETURN_IF_ERROR(channel_->get(queue, no_ack, [&](const std::optional<broker::GetResult>& r) {
     if (r) {
-      out = Delivery{r->delivery_tag, r->entry.redelivered,
-                     broker::public_message(r->entry.message)};
+      out =
+          Delivery{r->delivery_tag, r->entry.redelivered, broker::public_message(r->entry.message)};
     }
   }));
   return out;
@@ -106,17 +111,18 @@ void ChannelImpl::set_return_callback(ReturnCallback callback) {
 
 void ChannelImpl::on_deliver(const std::string& consumer_tag, uint64_t delivery_tag,
                              const broker::QueueEntry& entry) {
-  std::shared_ptr<ConsumerCallback> cb;
+  std::shared_ptr<ConsumerState> state;
   {
     std::lock_guard lock(callbacks_mu_);
     auto it = callbacks_.find(consumer_tag);
     if (it == callbacks_.end()) return;
-    cb = it->second;
+    state = it->second;
   }
-  dispatcher_->post([cb = std::move(cb), d = Delivery{delivery_tag, entry.redelivered,
-                                                      broker::public_message(entry.message)}] {
-    (*cb)(d);
-  });
+  dispatcher_->post(
+      [state = std::move(state),
+       d = Delivery{delivery_tag, entry.redelivered, broker::public_message(entry.message)}] {
+        if (state->active.load(std::memory_order_acquire)) state->callback(d);
+      });
 }
 
 void ChannelImpl::on_return(uint16_t reply_code, std::string_view reply_text,
@@ -128,10 +134,8 @@ void ChannelImpl::on_return(uint16_t reply_code, std::string_view reply_text,
   }
   if (!cb) return;
   auto copy = std::make_shared<Message>(message.message);
-  dispatcher_->post([cb = std::move(cb),
-                     r = ReturnedMessage{reply_code, std::string(reply_text), std::move(copy)}] {
-    (*cb)(r);
-  });
+  dispatcher_->post([cb = std::move(cb), r = ReturnedMessage{reply_code, std::string(reply_text),
+                                                             std::move(copy)}] { (*cb)(r); });
 }
 
 void ChannelImpl::on_confirm(uint64_t seq, bool /*multiple*/, bool ack) {
@@ -144,7 +148,11 @@ void ChannelImpl::on_confirm(uint64_t seq, bool /*multiple*/, bool ack) {
 
 void ChannelImpl::on_cancel(const std::string& consumer_tag) {
   std::lock_guard lock(callbacks_mu_);
-  callbacks_.erase(consumer_tag);
+  auto it = callbacks_.find(consumer_tag);
+  if (it != callbacks_.end()) {
+    it->second->active.store(false, std::memory_order_release);
+    callbacks_.erase(it);
+  }
 }
 
 }  // namespace burrow::client

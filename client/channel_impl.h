@@ -1,6 +1,7 @@
 // The in-process adapter: burrow::Channel's implementation over broker::Channel.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -48,8 +49,14 @@ class ChannelImpl final : public broker::ChannelSink {
   std::shared_ptr<Dispatcher> dispatcher_;
   broker::Executor& executor_;
 
+  // A consumer's callback and whether it may still run: cancel() clears `active`, and queued
+  // deliveries check it when they run, so none runs after cancel() returns.
+  struct ConsumerState {
+    ConsumerCallback callback;
+    std::atomic<bool> active{true};
+  };
   std::mutex callbacks_mu_;
-  std::unordered_map<std::string, std::shared_ptr<ConsumerCallback>> callbacks_
+  std::unordered_map<std::string, std::shared_ptr<ConsumerState>> callbacks_
       GUARDED_BY(callbacks_mu_);
   std::shared_ptr<ReturnCallback> return_callback_ GUARDED_BY(callbacks_mu_);
 

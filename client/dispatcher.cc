@@ -5,7 +5,7 @@ namespace burrow::client {
 
 void Dispatcher::post(std::function<void()> event) {
   std::lock_guard lock(mu_);
-  if (shut_down_) return;
+  if (shut_down_.load(std::memory_order_relaxed)) return;
   events_.push_back(std::move(event));
   if (scheduled_) return;
   scheduled_ = true;
@@ -18,7 +18,7 @@ void Dispatcher::run() {
     {
       std::unique_lock lock(mu_);
       running_ = false;
-      if (events_.empty() || shut_down_) {
+      if (events_.empty() || shut_down_.load(std::memory_order_relaxed)) {
         scheduled_ = false;
         events_.clear();
         idle_.notify_all();
@@ -28,14 +28,17 @@ void Dispatcher::run() {
       running_ = true;
       runner_ = std::this_thread::get_id();
     }
-    for (auto& event : batch) event();
+    for (auto& event : batch) {
+      if (shut_down_.load(std::memory_order_acquire)) break;
+      event();
+    }
     batch.clear();
   }
 }
 
 void Dispatcher::shutdown() {
   std::unique_lock lock(mu_);
-  shut_down_ = true;
+  shut_down_.store(true, std::memory_order_release);
   events_.clear();
   if (running_ && runner_ == std::this_thread::get_id()) return;
   idle_.wait(lock, [this] { return !running_; });

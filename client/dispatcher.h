@@ -1,6 +1,7 @@
 // Runs one channel's consumer callbacks on the broker's workers, one at a time and in order.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -34,7 +35,9 @@ class Dispatcher : public std::enable_shared_from_this<Dispatcher> {
   std::deque<std::function<void()>> events_ GUARDED_BY(mu_);
   bool scheduled_ GUARDED_BY(mu_) = false;
   bool running_ GUARDED_BY(mu_) = false;
-  bool shut_down_ GUARDED_BY(mu_) = false;
+  // Also read without the lock between events, so a shutdown from inside an event stops the
+  // rest of its batch.
+  std::atomic<bool> shut_down_{false};
   std::thread::id runner_ GUARDED_BY(mu_);
 };
 

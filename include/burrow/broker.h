@@ -7,6 +7,8 @@
 //   (*ch)->publish("", "jobs", "hello");
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include <burrow/channel.h>
@@ -43,7 +45,7 @@ class Broker {
   Broker() = default;
   std::unique_ptr<broker::BrokerCore> core_;
   std::shared_ptr<broker::Connection> connection_;  // the in-process connection
-  uint16_t next_channel_ = 1;
+  std::atomic<uint16_t> next_channel_{1};
 };
 
 }  // namespace burrow

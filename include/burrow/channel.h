@@ -85,8 +85,8 @@ class Channel {
                          std::string_view routing_key, const FieldTable& arguments = {});
 
   Result<QueueInfo> declare_queue(std::string_view name, const QueueOptions& options = {});
-  Status bind_queue(std::string_view queue, std::string_view exchange,
-                    std::string_view routing_key, const FieldTable& arguments = {});
+  Status bind_queue(std::string_view queue, std::string_view exchange, std::string_view routing_key,
+                    const FieldTable& arguments = {});
   Status unbind_queue(std::string_view queue, std::string_view exchange,
                       std::string_view routing_key, const FieldTable& arguments = {});
   // Returns the number of ready messages removed.

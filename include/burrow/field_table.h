@@ -75,9 +75,9 @@ class FieldTable {
 class FieldValue {
  public:
   // The order of the alternatives is the Type enum's.
-  using Variant = std::variant<bool, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t,
-                               int64_t, float, double, Decimal, std::string, Bytes, FieldArray,
-                               Timestamp, FieldTable, Void>;
+  using Variant =
+      std::variant<bool, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t, float,
+                   double, Decimal, std::string, Bytes, FieldArray, Timestamp, FieldTable, Void>;
   enum class Type : uint8_t {
     kBool,       // 't'
     kInt8,       // 'b'
@@ -100,9 +100,9 @@ class FieldValue {
 
   FieldValue() : v_(Void{}) {}
   template <typename T, typename = std::enable_if_t<std::is_constructible_v<Variant, T&&> &&
-                                                   !std::is_same_v<std::decay_t<T>, FieldValue> &&
-                                                   !std::is_same_v<std::decay_t<T>, const char*>>>
-  FieldValue(T&& v) : v_(std::forward<T>(v)) {}  // NOLINT(google-explicit-constructor)
+                                                    !std::is_same_v<std::decay_t<T>, FieldValue> &&
+                                                    !std::is_same_v<std::decay_t<T>, const char*>>>
+  FieldValue(T&& v) : v_(std::forward<T>(v)) {}      // NOLINT(google-explicit-constructor)
   FieldValue(const char* s) : v_(std::string(s)) {}  // NOLINT(google-explicit-constructor)
 
   Type type() const { return static_cast<Type>(v_.index()); }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace burrow {
 
@@ -38,10 +39,14 @@ struct Options {
   Clock* clock = nullptr;
 
   // The user and vhost created on first start, as RabbitMQ's defaults. Default: guest/guest
-  // on "/". As in RabbitMQ, "guest" may connect over the network only from loopback.
+  // on "/".
   std::string default_user = "guest";
   std::string default_password = "guest";
   std::string default_vhost = "/";
+
+  // Users that may connect only from a loopback address (RabbitMQ's loopback_users).
+  // Default: {"guest"} - a well-known password must not open the broker to the network.
+  std::vector<std::string> loopback_users = {"guest"};
 
   // Largest message body accepted (RabbitMQ's max_message_size). Default: 128 MiB; a larger
   // publish fails with 406 PRECONDITION_FAILED.

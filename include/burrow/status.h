@@ -105,13 +105,13 @@ class [[nodiscard]] Result {
 
   // Implicit from a value or from an error status, so functions can `return value;` or
   // `return not_found(...)`.
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : v_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(v_).ok()) v_ = Status(StatusCode::kInternalError, "OK status in Result");
   }
   template <typename U, typename = std::enable_if_t<std::is_convertible_v<U&&, T> &&
-                                                   !std::is_same_v<std::decay_t<U>, Status> &&
-                                                   !std::is_same_v<std::decay_t<U>, T>>>
+                                                    !std::is_same_v<std::decay_t<U>, Status> &&
+                                                    !std::is_same_v<std::decay_t<U>, T>>>
   Result(U&& value) : v_(T(std::forward<U>(value))) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 1; }

@@ -104,7 +104,7 @@ TEST(ReplyFor, LongTextIsTruncatedTo255Bytes) {
   EXPECT_TRUE(reply.text.starts_with("NOT_FOUND - aaaa")) << reply.text;
 }
 
-// KNOWN BUG (base/reply.cc, reply_for): RabbitMQ (rabbit_binary_generator:
+// Regression test, fixed (was: base/reply.cc, reply_for): RabbitMQ (rabbit_binary_generator:
 // amqp_exception_explanation) cuts an over-long reply text to its first 252 bytes and appends
 // "...", so a client can tell the text was cut. Burrow cuts at 255 bytes with no marker.
 TEST(ReplyFor, TruncatedTextEndsWithEllipsisAsRabbitMq) {

@@ -64,7 +64,7 @@ TEST(BrokerCore, HonoursCustomDefaults) {
   EXPECT_EQ((*conn)->vhost()->name(), "prod");
 }
 
-// KNOWN BUG (broker/broker_core.cc, BrokerCore::authenticate: `user == options_.default_user`):
+// Regression test, fixed (was: broker/broker_core.cc, BrokerCore::authenticate: `user == options_.default_user`):
 // RabbitMQ's loopback restriction is the loopback_users setting, [<<"guest">>] by default; it
 // names the user "guest", not whichever user is the default. A broker whose default user was
 // renamed (RABBITMQ_DEFAULT_USER=admin, the usual container setup) accepts that user from

@@ -177,7 +177,7 @@ TEST(Channel, ConfirmSelectOnATransactionalChannelIs406) {
   EXPECT_FALSE(ch->confirm_mode());
 }
 
-// KNOWN BUG (broker/channel.cc, Channel::publish: `confirms_.next()` is taken before
+// Regression test, fixed (was: broker/channel.cc, Channel::publish: `confirms_.next()` is taken before
 // publish_now() routes, and a routing error returns without resolving it): a publish that
 // fails (404 missing exchange, 403 internal exchange, 406 user_id) leaves a pending sequence
 // number in the ConfirmTracker forever, so no later publish on the channel is ever confirmed.
@@ -285,7 +285,7 @@ TEST(Channel, CcHeaderIsKeptOnDelivery) {
   EXPECT_TRUE(headers->contains("CC"));
 }
 
-// KNOWN BUG (broker/channel.cc, Channel::publish/publish_now store the message as published):
+// Regression test, fixed (was: broker/channel.cc, Channel::publish/publish_now store the message as published):
 // RabbitMQ removes the BCC header before the message is enqueued (rabbit_basic:message/3
 // strips ?DELETED_HEADER = <<"BCC">>), so consumers never see who was blind-copied. Burrow
 // delivers BCC to every consumer.
@@ -825,7 +825,7 @@ TEST(Channel, GlobalPrefetchLimitsTheChannelsConsumersTogether) {
   EXPECT_EQ(b.counts("q1").ready + b.counts("q2").ready, 7u);
 }
 
-// KNOWN BUG (broker/channel.cc, Channel::settle: freed channel-wide (global) credit is only
+// Regression test, fixed (was: broker/channel.cc, Channel::settle: freed channel-wide (global) credit is only
 // announced to the queue of the settled message, through Queue::settle; consumers of the
 // channel's other queues that were starved by the global limit are never woken, unlike
 // Channel::qos which calls notify_queues_of_credit()). RabbitMQ's limiter unblocks every
@@ -847,7 +847,7 @@ TEST(Channel, GlobalPrefetchCreditFreedOnOneQueueWakesConsumersOfAnother) {
       << "BUG: credit freed by an ack on q1 never reaches the consumer of q2";
 }
 
-// KNOWN BUG (same cause as above): acking a basic.get message frees global credit but no
+// Regression test, fixed (was: same cause as above): acking a basic.get message frees global credit but no
 // queue is told, so a consumer waiting for that credit stays starved.
 TEST(Channel, GlobalPrefetchCountsBasicGetAndItsAckFreesCredit) {
   TestBroker b;

@@ -186,7 +186,7 @@ TEST(ClassicQueue, DeleteIfEmptyWithReadyMessagesIs406) {
   EXPECT_OK(ch->delete_queue("q", false, /*if_empty=*/true));
 }
 
-// KNOWN BUG (broker/vhost.cc, VHost::delete_queue: `counts.ready + counts.unacked > 0`):
+// Regression test, fixed (was: broker/vhost.cc, VHost::delete_queue: `counts.ready + counts.unacked > 0`):
 // RabbitMQ's if_empty test is BQ:is_empty, i.e. the queue length without pending acks
 // (rabbit_amqqueue_process handle_call({delete, ...})), so a queue whose only messages are
 // delivered-but-unacked is empty and is deleted. Burrow refuses with 406 "not empty".
@@ -202,7 +202,7 @@ TEST(ClassicQueue, DeleteIfEmptyIgnoresUnackedMessages) {
                             << deleted.status().to_string();
 }
 
-// KNOWN BUG (broker/vhost.cc, VHost::delete_queue checks if_unused before if_empty): RabbitMQ
+// Regression test, fixed (was: broker/vhost.cc, VHost::delete_queue checks if_unused before if_empty): RabbitMQ
 // checks if_empty first (`IfEmpty and not(IsEmpty) -> {error, not_empty}` precedes the in_use
 // clause), so a queue that is both used and non-empty is refused with "... not empty".
 TEST(ClassicQueue, DeleteIfEmptyIsCheckedBeforeIfUnused) {
@@ -400,7 +400,7 @@ TEST(ClassicQueue, EachConsumerSeesMessagesInQueueOrder) {
   }
 }
 
-// KNOWN BUG (broker/classic_queue.cc, ClassicQueue::pick_consumer_locked is plain round robin;
+// Regression test, fixed (was: broker/classic_queue.cc, ClassicQueue::pick_consumer_locked is plain round robin;
 // ConsumerSettings::priority is parsed by Channel::consume and never used): RabbitMQ delivers
 // to the highest-priority consumers (x-priority) while they are not blocked by prefetch, and
 // round-robins only among equal priorities. With no prefetch the high-priority consumer is
@@ -448,7 +448,7 @@ class BlockingSink final : public ChannelSink {
   bool released_ = false;
 };
 
-// KNOWN BUG (broker/channel.cc, Channel::deliver hands deliveries for a consumer cancelled in
+// Regression test, fixed (was: broker/channel.cc, Channel::deliver hands deliveries for a consumer cancelled in
 // the meantime back with Queue::requeue; broker/classic_queue.cc, ClassicQueue::requeue always
 // decrements unacked_ -- but a no-ack delivery was never counted as unacked by the drain):
 // the queue's unacked count drops below the number of messages really awaiting an ack, here

@@ -464,7 +464,7 @@ TEST(HeadersExchange, RefusesAnUnknownXMatchValue) {
             "any-with-x");
 }
 
-// KNOWN BUG (broker/exchange_types.cc, HeadersExchange::validate_binding, the non-string
+// Regression test, fixed (was: broker/exchange_types.cc, HeadersExchange::validate_binding, the non-string
 // branch): RabbitMQ's text is "Invalid x-match field type ~p (value ~p); expected longstr"
 // with the AMQP type name and the value, e.g. "Invalid x-match field type signedint (value 1);
 // expected longstr". Burrow prints only the value: "Invalid x-match field type 1; expected

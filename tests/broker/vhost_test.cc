@@ -109,7 +109,7 @@ TEST(VHost, RedeclareExchangeIgnoresArgumentsOtherThanAlternateExchange) {
   EXPECT_OK(declare_exchange(*ch, "x", "direct"));
 }
 
-// KNOWN BUG (broker/vhost.cc, VHost::declare_exchange, the equivalence checks for an existing
+// Regression test, fixed (was: broker/vhost.cc, VHost::declare_exchange, the equivalence checks for an existing
 // exchange): RabbitMQ's rabbit_exchange:assert_equivalence also compares the
 // 'alternate-exchange' argument (rabbit_misc:assert_args_equivalence with
 // [<<"alternate-exchange">>]) and refuses a redeclare that changes it with 406
@@ -137,7 +137,7 @@ TEST(VHost, DeclareDefaultExchangeIs403) {
   }
 }
 
-// KNOWN BUG (broker/vhost.cc, VHost::declare_exchange: the default-exchange check runs before
+// Regression test, fixed (was: broker/vhost.cc, VHost::declare_exchange: the default-exchange check runs before
 // the type check): RabbitMQ's exchange.declare handler calls rabbit_exchange:check_type before
 // check_not_default_exchange, so a non-passive declare of "" with an unknown type is 503
 // COMMAND_INVALID "unknown exchange type 'foo'" (a connection error), not 403.
@@ -539,7 +539,7 @@ TEST(VHost, BindAMissingQueueIs404) {
   EXPECT_EQ(s.message(), "no queue 'nope' in vhost '/'");
 }
 
-// KNOWN BUG (broker/vhost.cc, VHost::bind looks up the destination before the source): when
+// Regression test, fixed (was: broker/vhost.cc, VHost::bind looks up the destination before the source): when
 // both are missing RabbitMQ reports the source exchange first
 // (rabbit_binding:call_with_source_and_destination returns [SrcName, DstName] and
 // rabbit_channel:binding_action raises not_found for the first), i.e. "no exchange 'nope' in

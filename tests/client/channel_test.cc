@@ -329,7 +329,7 @@ TEST(ClientChannel, CancelStopsCallbacks) {
   EXPECT_OK(ch->cancel(*tag));  // cancelling again is harmless
 }
 
-// KNOWN BUG (client/channel_impl.cc, ChannelImpl::on_deliver binds the callback when the
+// Regression test, fixed (was: client/channel_impl.cc, ChannelImpl::on_deliver binds the callback when the
 // delivery is queued on the dispatcher; ChannelImpl::cancel only erases it from callbacks_):
 // deliveries already queued in the channel's dispatcher when cancel() returns still run the
 // callback afterwards, contrary to channel.h ("no callback for it runs after this returns...
@@ -395,7 +395,7 @@ TEST(ClientChannel, CloseStopsCallbacksAndRequeuesUnacked) {
   EXPECT_EQ(body(other->get("q")), "m3");
 }
 
-// KNOWN BUG (client/dispatcher.cc, Dispatcher::run runs its whole swapped-out batch without
+// Regression test, fixed (was: client/dispatcher.cc, Dispatcher::run runs its whole swapped-out batch without
 // re-checking shut_down_ between events): when a callback closes its own channel, the
 // dispatcher's shutdown "from inside an event" returns at once and the callbacks already
 // batched behind it still run, for deliveries the close has just requeued (they will be
@@ -515,7 +515,7 @@ TEST(ClientChannel, ConfirmSelectIsIdempotent) {
   EXPECT_OK(ch->confirm_select());
 }
 
-// KNOWN BUG (broker/channel.cc Channel::publish takes a confirm sequence number before routing;
+// Regression test, fixed (was: broker/channel.cc Channel::publish takes a confirm sequence number before routing;
 // client/channel_impl.cc ChannelImpl::publish then assumes a failed publish took none): after a
 // publish that fails (here 404, which leaves the in-process channel usable), no later publish
 // is ever confirmed and wait_for_confirms times out.

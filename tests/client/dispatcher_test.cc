@@ -92,7 +92,7 @@ TEST(Dispatcher, ShutdownDropsQueuedEvents) {
   EXPECT_FALSE(second_ran.load());
 }
 
-// KNOWN BUG (client/dispatcher.cc, Dispatcher::run): events are run in batches, and a
+// Regression test, fixed (was: client/dispatcher.cc, Dispatcher::run): events are run in batches, and a
 // shutdown() from inside an event only clears events_ -- the rest of the batch already taken
 // out of it still runs. The header promises shutdown "drops queued events". Made
 // deterministic by blocking the single worker until both events are queued, so they land in

@@ -29,6 +29,13 @@ class ChannelTest : public AmqpClientTest {
     auto ch = conn_->open_channel();
     ASSERT_TRUE(ch.ok()) << ch.status().to_string();
     ch_ = std::move(*ch);
+    if (external()) {
+      // A shared broker keeps queues between tests and runs: start from a clean slate.
+      for (const char* q : {"q", "big", "cq", "present", "aq", "aq2", "gq", "cb", "cancel", "gone",
+                            "pq", "f1", "f2", "f3", "after"}) {
+        ASSERT_TRUE(ch_->queue_delete(q).ok());
+      }
+    }
   }
 
   // Starts a consumer on `queue` that records every delivery.
@@ -274,7 +281,10 @@ TEST_F(ChannelTest, CancelStopsDeliveries) {
   ASSERT_TRUE(ch_->publish("", "cancel", "1").ok());
   ASSERT_TRUE(wait_received(1));
   ASSERT_TRUE(ch_->cancel(tag).ok());
+  ASSERT_TRUE(ch_->confirm_select().ok());
   ASSERT_TRUE(ch_->publish("", "cancel", "2").ok());
+  // RabbitMQ enqueues asynchronously: the confirm says the queue has it.
+  ASSERT_TRUE(ch_->wait_for_confirms(0, std::chrono::seconds(5)).ok());
   auto q = ch_->queue_declare("cancel", QueueOptions{.passive = true});
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(q->message_count, 1u);

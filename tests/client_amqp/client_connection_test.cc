@@ -17,7 +17,9 @@ TEST_F(AmqpClientTest, HandshakeNegotiatesRabbitDefaults) {
   EXPECT_EQ(conn->tuning().frame_max, 131072u);
   EXPECT_EQ(conn->tuning().channel_max, 2047);
   EXPECT_EQ(conn->tuning().heartbeat_s, 60);
-  EXPECT_EQ(*conn->server_properties().find("product"), FieldValue("Burrow"));
+  if (!external()) {
+    EXPECT_EQ(*conn->server_properties().find("product"), FieldValue("Burrow"));
+  }
   EXPECT_TRUE(conn->close().ok());
   EXPECT_FALSE(conn->is_open());
   EXPECT_EQ(conn->status(), Status(StatusCode::kClosed, "connection closed by the client"));
@@ -26,12 +28,14 @@ TEST_F(AmqpClientTest, HandshakeNegotiatesRabbitDefaults) {
 }
 
 TEST_F(AmqpClientTest, ConnectByFieldsAndUri) {
-  auto by_fields = ClientConnection::connect("127.0.0.1", port_, "guest", "guest", "/", 10, 8192);
+  auto by_fields =
+      ClientConnection::connect(options().host, port_, "guest", "guest", "/", 10, 8192);
   ASSERT_TRUE(by_fields.ok()) << by_fields.status().to_string();
   EXPECT_EQ((*by_fields)->tuning().frame_max, 8192u);
   EXPECT_EQ((*by_fields)->tuning().heartbeat_s, 10);
 
-  auto o = parse_amqp_uri("amqp://guest:guest@127.0.0.1:" + std::to_string(port_) + "/%2F");
+  auto o =
+      parse_amqp_uri("amqp://guest:guest@" + options().host + ":" + std::to_string(port_) + "/%2F");
   ASSERT_TRUE(o.ok());
   auto by_uri = ClientConnection::connect(*o);
   ASSERT_TRUE(by_uri.ok()) << by_uri.status().to_string();
@@ -56,6 +60,7 @@ TEST_F(AmqpClientTest, UnknownVhostIsNotAllowed) {
 }
 
 TEST_F(AmqpClientTest, ConnectionRefusedIsIoError) {
+  if (external()) GTEST_SKIP() << "needs the in-process server";
   ConnectionOptions o = options();
   server_->stop();
   auto conn = ClientConnection::connect(o);
@@ -77,6 +82,7 @@ TEST_F(AmqpClientTest, HeartbeatsKeepAnIdleConnectionOpen) {
 }
 
 TEST_F(AmqpClientTest, LostConnectionIsReportedToCallbackAndCalls) {
+  if (external()) GTEST_SKIP() << "needs the in-process server";
   auto conn = connect();
   ASSERT_TRUE(conn);
   auto ch = conn->open_channel();

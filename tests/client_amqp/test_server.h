@@ -1,14 +1,18 @@
 // A burrow server in the test process (in-memory broker on 127.0.0.1, a free port) for the
-// AMQP client to talk to, and a small wait helper.
+// AMQP client to talk to, and a small wait helper. With AMQP_CLIENT_TEST_URL set (e.g.
+// amqp://guest:guest@127.0.0.1:5673/%2F for a RabbitMQ node) the tests run against that broker
+// instead, to check the client and the tests' expectations against RabbitMQ itself.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include <burrow/options.h>
 
@@ -21,6 +25,13 @@ namespace burrow::client::amqp {
 class AmqpClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (const char* url = std::getenv("AMQP_CLIENT_TEST_URL"); url != nullptr && *url != 0) {
+      auto o = parse_amqp_uri(url);
+      ASSERT_TRUE(o.ok()) << o.status().to_string();
+      external_ = std::move(*o);
+      port_ = external_->port;
+      return;
+    }
     Options o;
     o.in_memory = true;
     auto core = broker::BrokerCore::open(o);
@@ -37,9 +48,12 @@ class AmqpClientTest : public ::testing::Test {
     if (core_) core_->shutdown();
   }
 
+  // Tests that stop the server cannot run against an external broker.
+  bool external() const { return external_.has_value(); }
+
   ConnectionOptions options() const {
-    ConnectionOptions o;
-    o.host = "127.0.0.1";
+    ConnectionOptions o = external_.value_or(ConnectionOptions{});
+    if (!external_) o.host = "127.0.0.1";
     o.port = port_;
     o.rpc_timeout = std::chrono::seconds(5);
     return o;
@@ -54,6 +68,7 @@ class AmqpClientTest : public ::testing::Test {
   std::unique_ptr<broker::BrokerCore> core_;
   std::unique_ptr<server::Server> server_;
   uint16_t port_ = 0;
+  std::optional<ConnectionOptions> external_;
 };
 
 // A condition to wait on from test threads while callbacks run on the reader thread.
