@@ -17,11 +17,14 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
   // state in memory behind the same Store interface.
   core->store_ = storage::make_memory_store();
   core->workers_ = std::make_unique<WorkerPool>(options.worker_threads);
+  core->manual_clock_ = dynamic_cast<ManualClock*>(core->clock_) != nullptr;
+  core->timers_ = std::make_unique<TimerService>(*core->clock_, core->manual_clock_);
   {
     std::lock_guard lock(core->mu_);
     core->users_.emplace(options.default_user, options.default_password);
+    VHostContext ctx{core->workers_.get(), core->timers_.get(), core->clock_};
     core->vhosts_.emplace(options.default_vhost,
-                          std::make_shared<VHost>(options.default_vhost, *core->workers_));
+                          std::make_shared<VHost>(options.default_vhost, ctx));
   }
   return core;
 }
@@ -29,7 +32,25 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
 BrokerCore::~BrokerCore() { shutdown(); }
 
 void BrokerCore::shutdown() {
+  if (timers_) timers_->stop();
   if (workers_) workers_->stop();
+}
+
+Status BrokerCore::advance_clock(int64_t ms) {
+  auto* manual = dynamic_cast<ManualClock*>(clock_);
+  if (manual == nullptr) return invalid_argument("the broker's clock is not a ManualClock");
+  if (ms < 0) return invalid_argument("the clock cannot go back");
+  // Step through every due time in order, so timers see the clock at their own due time.
+  const TimeMs target = manual->now_ms() + ms;
+  while (true) {
+    TimeMs due = timers_->next_due();
+    if (due < 0 || due > target) break;
+    if (due > manual->now_ms()) manual->set(due);
+    timers_->run_due();
+  }
+  manual->set(target);
+  timers_->run_due();
+  return Status();
 }
 
 Status BrokerCore::authenticate(const std::string& user, const std::string& password,

@@ -32,6 +32,7 @@
 #include "base/thread_annotations.h"
 #include "broker/connection.h"
 #include "broker/vhost.h"
+#include "broker/timer_service.h"
 #include "broker/worker_pool.h"
 #include "storage/store.h"
 
@@ -54,6 +55,13 @@ class BrokerCore {
   const Options& options() const { return options_; }
   Clock& clock() const { return *clock_; }
   WorkerPool& workers() { return *workers_; }
+  TimerService& timers() { return *timers_; }
+  // True when the clock is a ManualClock: timers fire only through advance_clock().
+  bool manual_clock() const { return manual_clock_; }
+  // Moves a manual clock forward by `ms` and fires, in due order, every timer that falls due
+  // (TTLs, queue expiry, consumer timeouts, delays). Errors: kInvalidArgument without a
+  // manual clock.
+  Status advance_clock(int64_t ms);
   Executor& executor() { return *workers_; }
   storage::Store& store() { return *store_; }
 
@@ -76,6 +84,8 @@ class BrokerCore {
   Clock* clock_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<WorkerPool> workers_;
+  std::unique_ptr<TimerService> timers_;
+  bool manual_clock_ = false;
   std::atomic<uint64_t> next_connection_id_{1};
 
   mutable std::mutex mu_;

@@ -43,7 +43,8 @@ Channel::Channel(ConnectionPtr connection, uint16_t number, ChannelSink* sink)
     : connection_(std::move(connection)),
       number_(number),
       sink_(sink),
-      vhost_(*connection_->vhost()) {}
+      vhost_(*connection_->vhost()),
+      ack_timeout_(connection_->core().options().consumer_timeout_ms) {}
 
 Channel::~Channel() = default;
 
@@ -191,26 +192,27 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
   // leaves no hole in the confirms (RabbitMQ numbers only accepted publishes).
   const RouteResult* result = nullptr;
   RETURN_IF_ERROR(route(exchange, routing_key, *message, result));
-  RETURN_IF_ERROR(check_properties(*message));
+  ASSIGN_OR_RETURN(EnqueueOptions options, check_properties(*message));
   message = without_bcc(std::move(message));
   if (tx_mode_) {
     // Routed now so a missing exchange fails at publish time, as in RabbitMQ; delivered at
     // commit.
-    tx_publishes_.push_back(
-        TxPublish{std::string(exchange), std::string(routing_key), mandatory, std::move(message)});
+    tx_publishes_.push_back(TxPublish{std::string(exchange), std::string(routing_key), mandatory,
+                                      std::move(message), options});
     return Status();
   }
   const uint64_t seq = confirm_mode_ ? confirms_.next() : 0;
-  enqueue_routed(*result, mandatory, message, seq);
+  enqueue_routed(*result, mandatory, message, options, seq);
   return Status();
 }
 
 void Channel::enqueue_routed(const RouteResult& result, bool mandatory,
-                             const StoredMessagePtr& message, uint64_t seq) {
+                             const StoredMessagePtr& message, const EnqueueOptions& options,
+                             uint64_t seq) {
   bool rejected = false;
   bool delivered = false;
   for (const QueuePtr& q : result.queues) {
-    switch (q->enqueue(message)) {
+    switch (q->enqueue(message, options)) {
       case EnqueueOutcome::kAccepted:
         delivered = true;
         break;
@@ -232,20 +234,33 @@ StoredMessagePtr Channel::without_bcc(StoredMessagePtr message) {
   const auto& headers = message->message.properties.headers;
   if (!headers || !headers->contains("BCC")) return message;
   auto copy = std::make_shared<StoredMessage>(*message);
+  if (const FieldValue* bcc = headers->find("BCC")) {
+    if (const FieldArray* keys = bcc->get_if<FieldArray>()) {
+      for (const FieldValue& k : *keys) {
+        if (const std::string* s = k.get_if<std::string>()) copy->bcc_keys.push_back(*s);
+      }
+    }
+  }
   copy->message.properties.headers->erase("BCC");
   copy->wire_properties.clear();
   return copy;
 }
 
-Status Channel::check_properties(const StoredMessage& message) const {
+Result<EnqueueOptions> Channel::check_properties(const StoredMessage& message) const {
   // rabbit_channel:check_user_id_header: a user_id must name the authenticated user.
-  const auto& user_id = message.message.properties.user_id;
-  if (user_id && *user_id != connection_->user()) {
-    return precondition_failed(
-        fmt::format("user_id property set to '{}' but authenticated user was '{}'", *user_id,
-                    connection_->user()));
+  const BasicProperties& props = message.message.properties;
+  if (props.user_id && *props.user_id != connection_->user()) {
+    return precondition_failed(fmt::format(
+        "user_id property set to '{}' but authenticated user was '{}'", *props.user_id,
+        connection_->user()));
   }
-  return Status();
+  // rabbit_channel:check_expiration_header.
+  EnqueueOptions options;
+  if (props.expiration) {
+    ASSIGN_OR_RETURN(int64_t ttl, parse_expiration(*props.expiration));
+    options.message_ttl = ttl;
+  }
+  return options;
 }
 
 Status Channel::confirm_select() {
@@ -325,8 +340,10 @@ Status Channel::get(std::string_view queue, bool no_ack,
   on_result(result);
   if (!no_ack) {
     credit_.acquire();
+    const TimeMs now = connection_->core().clock().now_ms();
     unacked_.push_back(
-        Unacked{result.delivery_tag, std::move(q), nullptr, std::move(result.entry)});
+        Unacked{result.delivery_tag, std::move(q), nullptr, std::move(result.entry), now});
+    arm_ack_timer_locked(now + ack_timeout_);
   }
   return Status();
 }
@@ -358,19 +375,51 @@ void Channel::deliver(const ConsumerPtr& consumer, std::vector<QueueEntry> entri
     std::lock_guard lock(mu_);
     if (!closed_ && !consumer->cancelled()) {
       const std::string& tag = consumer->tag();
+      const TimeMs now = connection_->core().clock().now_ms();
       for (QueueEntry& e : entries) {
         uint64_t delivery_tag = next_delivery_tag_++;
         sink_->on_deliver(tag, delivery_tag, e);
         if (!consumer->no_ack()) {
-          unacked_.push_back(Unacked{delivery_tag, consumer->queue(), consumer, std::move(e)});
+          unacked_.push_back(
+              Unacked{delivery_tag, consumer->queue(), consumer, std::move(e), now});
         }
       }
+      if (!consumer->no_ack()) arm_ack_timer_locked(now + ack_timeout_);
       return;
     }
   }
   // The consumer went away while these were on their way: they were never delivered.
   consumer->release_credit(static_cast<uint32_t>(entries.size()));
   consumer->queue()->return_undelivered(std::move(entries), !consumer->no_ack());
+}
+
+void Channel::arm_ack_timer_locked(TimeMs due) {
+  if (ack_timeout_ <= 0 || ack_timer_ != 0 || closed_) return;
+  std::weak_ptr<Channel> weak = weak_from_this();
+  ack_timer_ = connection_->core().timers().schedule(due, [weak] {
+    if (auto self = weak.lock()) self->on_ack_timer();
+  });
+}
+
+void Channel::on_ack_timer() {
+  {
+    std::lock_guard lock(mu_);
+    ack_timer_ = 0;
+    if (closed_ || unacked_.empty()) return;
+    // The oldest delivery still unacknowledged decides (RabbitMQ checks the head of its
+    // unacked queue).
+    TimeMs oldest = unacked_.front().delivered_at;
+    for (const Unacked& u : unacked_) oldest = std::min(oldest, u.delivered_at);
+    const TimeMs due = oldest + ack_timeout_;
+    if (connection_->core().clock().now_ms() < due) {
+      arm_ack_timer_locked(due);
+      return;
+    }
+  }
+  sink_->on_error(precondition_failed(fmt::format(
+      "delivery acknowledgement on channel {} timed out. Timeout value used: {} ms. This "
+      "timeout value can be configured, see consumers doc guide to learn more",
+      number_, ack_timeout_)));
 }
 
 void Channel::consumer_cancelled_by_broker(const ConsumerPtr& consumer) {
@@ -431,8 +480,10 @@ void Channel::settle(std::vector<Unacked> entries, Settle how) {
     if (how == Settle::kRequeue) {
       queue->requeue(std::move(run), /*redelivered=*/true);
       run = {};
+    } else if (how == Settle::kDiscard) {
+      queue->discard(std::move(run));
+      run = {};
     } else {
-      // Acked, or rejected without requeue (dead-lettering comes with the semantics issue).
       queue->settle(run);
     }
     i = j;
@@ -487,7 +538,7 @@ Status Channel::tx_commit() {
     // The exchange was checked at publish time; one deleted since then routes nowhere.
     const RouteResult* result = nullptr;
     if (!route(p.exchange, p.routing_key, *p.message, result).ok()) continue;
-    enqueue_routed(*result, p.mandatory, p.message, 0);
+    enqueue_routed(*result, p.mandatory, p.message, p.options, 0);
   }
   for (TxSettle& s : settles) settle(std::move(s.entries), s.how);
   return Status();
@@ -526,6 +577,8 @@ void Channel::close() {
     unacked.assign(std::make_move_iterator(unacked_.begin()),
                    std::make_move_iterator(unacked_.end()));
     unacked_.clear();
+    if (ack_timer_ != 0) connection_->core().timers().cancel(ack_timer_);
+    ack_timer_ = 0;
   }
   for (TxSettle& s : tx_settles_) {
     for (Unacked& u : s.entries) unacked.push_back(std::move(u));

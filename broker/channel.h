@@ -44,6 +44,9 @@ class ChannelSink {
   virtual void on_confirm(uint64_t seq, bool multiple, bool ack) = 0;
   // The broker cancelled a consumer because its queue went away (basic.cancel from server).
   virtual void on_cancel(const std::string& consumer_tag) = 0;
+  // The broker closes the channel on its own (a consumer acknowledgement timeout). Called
+  // from a timer thread; the adapter closes the channel with this error.
+  virtual void on_error(const Status& error) = 0;
 };
 
 struct QueueDeclareRequest {
@@ -167,6 +170,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
     QueuePtr queue;
     ConsumerPtr consumer;  // null for basic.get
     QueueEntry entry;
+    TimeMs delivered_at = 0;  // for the consumer acknowledgement timeout
   };
   enum class Settle : uint8_t { kAck, kRequeue, kDiscard };
 
@@ -175,7 +179,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   Status route(std::string_view exchange, std::string_view routing_key,
                const StoredMessage& message, const RouteResult*& result);
   // The checks RabbitMQ makes on a routable publish's properties (user_id).
-  Status check_properties(const StoredMessage& message) const;
+  // Returns what the queues need to know (the message's TTL).
+  Result<EnqueueOptions> check_properties(const StoredMessage& message) const;
   // Takes the unacked entries `tag` names (all up to it with `multiple`; every one for tag 0
   // with multiple). Errors: 406 unknown delivery tag.
   Result<std::vector<Unacked>> take_unacked(uint64_t tag, bool multiple);
@@ -183,7 +188,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
   Status settle_tags(uint64_t tag, bool multiple, Settle how);
   // Enqueues a routed message; returns it if mandatory and unroutable; resolves its confirm.
   void enqueue_routed(const RouteResult& result, bool mandatory, const StoredMessagePtr& message,
-                      uint64_t confirm_seq);
+                      const EnqueueOptions& options, uint64_t confirm_seq);
+  // Consumer acknowledgement timeout (RabbitMQ's consumer_timeout).
+  void arm_ack_timer_locked(TimeMs due) REQUIRES(mu_);
+  void on_ack_timer();
   static StoredMessagePtr without_bcc(StoredMessagePtr message);
   void notify_queues_of_credit();
 
@@ -191,6 +199,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   const uint16_t number_;
   ChannelSink* const sink_;
   VHost& vhost_;
+  const int64_t ack_timeout_;  // Options::consumer_timeout_ms; 0 = off
   ChannelCredit credit_;
 
   // Owner-thread state.
@@ -219,6 +228,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
     std::string routing_key;
     bool mandatory;
     StoredMessagePtr message;
+    EnqueueOptions options;
   };
   // Acks, nacks and rejects in a transaction take their entries from unacked_ at once (so
   // unknown tags fail immediately, as in RabbitMQ) and settle them at commit; rollback puts
@@ -236,6 +246,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   uint64_t next_delivery_tag_ GUARDED_BY(mu_) = 1;
   std::deque<Unacked> unacked_ GUARDED_BY(mu_);  // ascending delivery tag
   std::unordered_map<std::string, ConsumerPtr> consumers_ GUARDED_BY(mu_);
+  uint64_t ack_timer_ GUARDED_BY(mu_) = 0;
 };
 
 using ChannelPtr = std::shared_ptr<Channel>;

@@ -1,4 +1,5 @@
-// ClassicQueue: ready list, consumers, drains.
+// ClassicQueue: ready storage, consumers, drains, TTL, limits and dead-lettering, following
+// RabbitMQ 3.10's rabbit_amqqueue_process.
 #include "broker/classic_queue.h"
 
 #include <algorithm>
@@ -8,35 +9,284 @@
 
 namespace burrow::broker {
 
-ClassicQueue::ClassicQueue(QueueSettings settings, Executor& executor, AutoDeleteHook on_unused)
-    : Queue(std::move(settings)), executor_(executor), on_unused_(std::move(on_unused)) {}
+namespace {
 
-EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message) {
+// A copy of `message` with the x-delivery-count header (the number of earlier deliveries),
+// as RabbitMQ's quorum queues add it on redelivery.
+StoredMessagePtr with_delivery_count(const StoredMessagePtr& message, uint32_t count) {
+  auto copy = std::make_shared<StoredMessage>(*message);
+  auto& headers = copy->message.properties.headers;
+  if (!headers) headers.emplace();
+  headers->set("x-delivery-count", static_cast<int64_t>(count));
+  copy->wire_properties.clear();
+  return copy;
+}
+
+}  // namespace
+
+std::string_view death_reason_name(DeathReason reason) {
+  switch (reason) {
+    case DeathReason::kRejected: return "rejected";
+    case DeathReason::kExpired: return "expired";
+    case DeathReason::kMaxlen: return "maxlen";
+    case DeathReason::kDeliveryLimit: return "delivery_limit";
+  }
+  return "unknown";
+}
+
+ClassicQueue::ClassicQueue(QueueSettings settings, QueueArguments arguments, QueueContext context)
+    : Queue(std::move(settings), std::move(arguments)),
+      context_(std::move(context)),
+      has_dlx_(arguments_.dead_letter_exchange.has_value()) {
+  buckets_.resize(arguments_.max_priority ? size_t{*arguments_.max_priority} + 1 : 1);
+}
+
+ClassicQueue::~ClassicQueue() {
+  if (ttl_timer_) context_.timers->cancel(ttl_timer_);
+  if (expiry_timer_) context_.timers->cancel(expiry_timer_);
+}
+
+void ClassicQueue::start() {
   std::lock_guard lock(mu_);
-  if (deleted_) return EnqueueOutcome::kDeleted;
-  ready_bytes_ += message->body_size();
-  ready_.push_back(QueueEntry{next_seq_++, std::move(message), false, 0});
-  if (!consumers_.empty()) schedule_drain_locked();
-  return EnqueueOutcome::kAccepted;
+  last_used_ = context_.clock->now_ms();
+  if (arguments_.expires) arm_expiry_timer_locked(last_used_ + *arguments_.expires);
+}
+
+// ---- ready storage ---------------------------------------------------------------------------
+
+std::deque<QueueEntry>* ClassicQueue::head_bucket_locked() {
+  // The highest priority with messages delivers first.
+  for (size_t p = buckets_.size(); p-- > 0;) {
+    if (!buckets_[p].empty()) return &buckets_[p];
+  }
+  return nullptr;
+}
+
+QueueEntry ClassicQueue::pop_head_locked() {
+  std::deque<QueueEntry>* bucket = head_bucket_locked();
+  QueueEntry entry = std::move(bucket->front());
+  bucket->pop_front();
+  --ready_count_;
+  ready_bytes_ -= entry.message->body_size();
+  return entry;
+}
+
+void ClassicQueue::push_ready_locked(QueueEntry entry) {
+  ++ready_count_;
+  ready_bytes_ += entry.message->body_size();
+  buckets_[entry.priority].push_back(std::move(entry));
+}
+
+void ClassicQueue::insert_ready_locked(QueueEntry entry) {
+  ++ready_count_;
+  ready_bytes_ += entry.message->body_size();
+  std::deque<QueueEntry>& bucket = buckets_[entry.priority];
+  if (bucket.empty() || entry.seq < bucket.front().seq) {
+    bucket.push_front(std::move(entry));
+    return;
+  }
+  auto pos = std::lower_bound(bucket.begin(), bucket.end(), entry.seq,
+                              [](const QueueEntry& e, uint64_t seq) { return e.seq < seq; });
+  bucket.insert(pos, std::move(entry));
+}
+
+void ClassicQueue::reinsert_locked(std::vector<QueueEntry> entries, bool mark_redelivered) {
+  // Highest sequence first, so entries older than every ready one are a push_front each.
+  std::sort(entries.begin(), entries.end(),
+            [](const QueueEntry& a, const QueueEntry& b) { return a.seq > b.seq; });
+  for (auto& e : entries) {
+    if (mark_redelivered) e.redelivered = true;
+    insert_ready_locked(std::move(e));
+  }
+}
+
+// ---- limits, TTL, dead letters ---------------------------------------------------------------
+
+void ClassicQueue::collect_dead(std::vector<DeadLetter>& dead, StoredMessagePtr message,
+                                DeathReason reason) const {
+  // Without a dead-letter exchange the message is simply dropped.
+  if (has_dlx_) dead.push_back(DeadLetter{std::move(message), reason});
+}
+
+void ClassicQueue::dead_letter(std::vector<DeadLetter> dead) {
+  if (!dead.empty() && context_.dead_letter) context_.dead_letter(*this, std::move(dead));
+}
+
+bool ClassicQueue::would_overflow_locked(size_t body_size) const {
+  // rabbit_amqqueue_process:will_overflow/2: one more message must fit.
+  if (arguments_.max_length && static_cast<int64_t>(ready_count_) + 1 > *arguments_.max_length) {
+    return true;
+  }
+  return arguments_.max_length_bytes &&
+         static_cast<int64_t>(ready_bytes_ + body_size) > *arguments_.max_length_bytes;
+}
+
+void ClassicQueue::drop_head_locked(std::vector<DeadLetter>& dead) {
+  // rabbit_amqqueue_process:maybe_drop_head/2, for overflow drop-head only.
+  if (arguments_.overflow != Overflow::kDropHead) return;
+  auto over = [&] {
+    return (arguments_.max_length && static_cast<int64_t>(ready_count_) > *arguments_.max_length) ||
+           (arguments_.max_length_bytes &&
+            static_cast<int64_t>(ready_bytes_) > *arguments_.max_length_bytes);
+  };
+  while (ready_count_ > 0 && over()) {
+    QueueEntry e = pop_head_locked();
+    collect_dead(dead, std::move(e.message), DeathReason::kMaxlen);
+  }
+}
+
+void ClassicQueue::expire_heads_locked(TimeMs now, std::vector<DeadLetter>& dead) {
+  // Classic queues expire messages only at the head (of each priority).
+  for (auto& bucket : buckets_) {
+    while (!bucket.empty() && bucket.front().expires_at != 0 && bucket.front().expires_at <= now) {
+      QueueEntry e = std::move(bucket.front());
+      bucket.pop_front();
+      --ready_count_;
+      ready_bytes_ -= e.message->body_size();
+      collect_dead(dead, std::move(e.message), DeathReason::kExpired);
+    }
+  }
+}
+
+void ClassicQueue::arm_ttl_timer_locked() {
+  if (deleted_) return;
+  TimeMs earliest = 0;
+  for (const auto& bucket : buckets_) {
+    if (!bucket.empty() && bucket.front().expires_at != 0 &&
+        (earliest == 0 || bucket.front().expires_at < earliest)) {
+      earliest = bucket.front().expires_at;
+    }
+  }
+  if (earliest == 0) return;
+  if (ttl_timer_ != 0 && ttl_timer_due_ <= earliest) return;
+  if (ttl_timer_ != 0) context_.timers->cancel(ttl_timer_);
+  ttl_timer_due_ = earliest;
+  std::weak_ptr<Queue> weak = weak_from_this();
+  ttl_timer_ = context_.timers->schedule(earliest, [weak] {
+    if (auto self = weak.lock()) static_cast<ClassicQueue&>(*self).on_ttl_timer();
+  });
+}
+
+void ClassicQueue::on_ttl_timer() {
+  std::vector<DeadLetter> dead;
+  {
+    std::lock_guard lock(mu_);
+    ttl_timer_ = 0;
+    if (deleted_) return;
+    expire_heads_locked(context_.clock->now_ms(), dead);
+    arm_ttl_timer_locked();
+  }
+  dead_letter(std::move(dead));
+}
+
+void ClassicQueue::arm_expiry_timer_locked(TimeMs due) {
+  if (deleted_ || expiry_timer_ != 0) return;
+  std::weak_ptr<Queue> weak = weak_from_this();
+  expiry_timer_ = context_.timers->schedule(due, [weak] {
+    if (auto self = weak.lock()) static_cast<ClassicQueue&>(*self).on_expiry_timer();
+  });
+}
+
+void ClassicQueue::on_expiry_timer() {
+  {
+    std::lock_guard lock(mu_);
+    expiry_timer_ = 0;
+    // In use again meanwhile: the countdown restarts when the last consumer goes.
+    if (deleted_ || !consumers_.empty()) return;
+    const TimeMs due = last_used_ + *arguments_.expires;
+    if (context_.clock->now_ms() < due) {
+      arm_expiry_timer_locked(due);
+      return;
+    }
+  }
+  // An expired queue is deleted with its messages; they are not dead-lettered.
+  if (context_.delete_me) context_.delete_me(shared_from_this());
+}
+
+void ClassicQueue::touch() {
+  std::lock_guard lock(mu_);
+  last_used_ = context_.clock->now_ms();
+}
+
+// ---- publishing and getting ------------------------------------------------------------------
+
+EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message, const EnqueueOptions& options) {
+  std::vector<DeadLetter> dead;
+  EnqueueOutcome outcome = EnqueueOutcome::kAccepted;
+  {
+    std::lock_guard lock(mu_);
+    if (deleted_) return EnqueueOutcome::kDeleted;
+    const TimeMs now = context_.clock->now_ms();
+    expire_heads_locked(now, dead);
+    // reject-publish(-dlx) refuses a message that would not fit, before any delivery attempt.
+    if (arguments_.overflow != Overflow::kDropHead && would_overflow_locked(message->body_size())) {
+      if (arguments_.overflow == Overflow::kRejectPublishDlx) {
+        collect_dead(dead, std::move(message), DeathReason::kMaxlen);
+      }
+      outcome = EnqueueOutcome::kRejected;
+    } else {
+      // The smaller of the queue's and the message's TTL, from the time it enters the queue.
+      std::optional<int64_t> ttl = arguments_.message_ttl;
+      if (options.message_ttl && (!ttl || *options.message_ttl < *ttl)) ttl = options.message_ttl;
+      QueueEntry entry;
+      entry.seq = next_seq_++;
+      if (arguments_.max_priority) {
+        // No priority counts as 0; more than the maximum counts as the maximum.
+        uint8_t p = message->message.properties.priority.value_or(0);
+        entry.priority = std::min(p, *arguments_.max_priority);
+      }
+      entry.expires_at = ttl ? now + *ttl : 0;
+      entry.message = std::move(message);
+      // A waiting consumer takes the message at once (it never counts as ready); only then
+      // does a TTL of 0 let it live.
+      const ConsumerPtr* c = ready_empty_locked() ? pick_consumer_locked() : nullptr;
+      if (c != nullptr) {
+        take_for_delivery_locked(entry, **c);
+        assigned_.push_back(Pick{*c, std::move(entry)});
+        schedule_drain_locked();
+      } else if (ttl && *ttl == 0) {
+        collect_dead(dead, std::move(entry.message), DeathReason::kExpired);
+      } else {
+        push_ready_locked(std::move(entry));
+        drop_head_locked(dead);
+        arm_ttl_timer_locked();
+        if (!consumers_.empty()) schedule_drain_locked();
+      }
+    }
+  }
+  dead_letter(std::move(dead));
+  return outcome;
+}
+
+void ClassicQueue::take_for_delivery_locked(QueueEntry& entry, const Consumer& consumer) {
+  entry.delivery_count++;
+  if (!consumer.no_ack()) unacked_++;
 }
 
 Result<std::optional<QueueEntry>> ClassicQueue::get(bool no_ack, uint32_t& remaining) {
-  std::lock_guard lock(mu_);
-  if (deleted_) {
-    return not_found("no queue '" + settings_.name + "' in vhost '" + settings_.vhost + "'");
+  std::vector<DeadLetter> dead;
+  std::optional<QueueEntry> out;
+  {
+    std::lock_guard lock(mu_);
+    if (deleted_) {
+      return not_found("no queue '" + settings_.name + "' in vhost '" + settings_.vhost + "'");
+    }
+    const TimeMs now = context_.clock->now_ms();
+    last_used_ = now;
+    expire_heads_locked(now, dead);
+    if (!ready_empty_locked()) {
+      out = pop_head_locked();
+      out->delivery_count++;
+      if (!no_ack) unacked_++;
+      arm_ttl_timer_locked();
+    }
+    remaining = static_cast<uint32_t>(ready_count_);
   }
-  if (ready_.empty()) {
-    remaining = 0;
-    return std::optional<QueueEntry>();
-  }
-  QueueEntry entry = std::move(ready_.front());
-  ready_.pop_front();
-  ready_bytes_ -= entry.message->body_size();
-  entry.delivery_count++;
-  if (!no_ack) unacked_++;
-  remaining = static_cast<uint32_t>(ready_.size());
-  return std::optional<QueueEntry>(std::move(entry));
+  dead_letter(std::move(dead));
+  return out;
 }
+
+// ---- consumers -------------------------------------------------------------------------------
 
 Status ClassicQueue::add_consumer(ConsumerPtr consumer) {
   std::lock_guard lock(mu_);
@@ -49,12 +299,20 @@ Status ClassicQueue::add_consumer(ConsumerPtr consumer) {
   }
   has_exclusive_consumer_ = consumer->settings().exclusive;
   had_consumers_ = true;
-  // After every consumer of the same or higher priority: equal priorities keep arrival order.
-  const int32_t priority = consumer->settings().priority;
-  auto pos = std::find_if(consumers_.begin(), consumers_.end(),
-                          [&](const ConsumerPtr& c) { return c->settings().priority < priority; });
-  consumers_.insert(pos, std::move(consumer));
-  if (!ready_.empty()) schedule_drain_locked();
+  last_used_ = context_.clock->now_ms();
+  if (arguments_.single_active_consumer) {
+    // The first consumer is the active one; the others wait in registration order.
+    consumers_.push_back(std::move(consumer));
+  } else {
+    // After every consumer of the same or higher priority: equal priorities keep arrival
+    // order.
+    const int32_t priority = consumer->settings().priority;
+    auto pos = std::find_if(consumers_.begin(), consumers_.end(), [&](const ConsumerPtr& c) {
+      return c->settings().priority < priority;
+    });
+    consumers_.insert(pos, std::move(consumer));
+  }
+  if (!ready_empty_locked()) schedule_drain_locked();
   return Status();
 }
 
@@ -67,109 +325,32 @@ void ClassicQueue::remove_consumer(const Consumer& consumer) {
     if (it == consumers_.end()) return;
     if ((*it)->settings().exclusive) has_exclusive_consumer_ = false;
     consumers_.erase(it);
-    if (next_consumer_ >= consumers_.size()) next_consumer_ = 0;
-    now_unused = consumers_.empty() && settings_.auto_delete && !deleted_;
+    if (consumers_.empty() && !deleted_) {
+      last_used_ = context_.clock->now_ms();
+      if (arguments_.expires) arm_expiry_timer_locked(last_used_ + *arguments_.expires);
+      now_unused = settings_.auto_delete;
+    } else if (!ready_empty_locked()) {
+      // Single active consumer: the next one takes over and gets what is waiting.
+      schedule_drain_locked();
+    }
   }
   // RabbitMQ deletes an auto-delete queue when its last consumer goes (never before it had
   // one).
-  if (now_unused && on_unused_) on_unused_(shared_from_this());
-}
-
-void ClassicQueue::settle(std::span<const QueueEntry> entries) {
-  std::lock_guard lock(mu_);
-  unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
-  // Acks free consumer credit: deliver what is waiting.
-  if (!ready_.empty() && !consumers_.empty()) schedule_drain_locked();
-}
-
-void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered) {
-  std::lock_guard lock(mu_);
-  unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
-  reinsert_locked(std::move(entries), redelivered);
-}
-
-void ClassicQueue::return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) {
-  std::lock_guard lock(mu_);
-  if (counted_unacked) {
-    unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
-  }
-  // They never reached a client: undo the delivery count the drain added.
-  for (auto& e : entries) {
-    if (e.delivery_count > 0) e.delivery_count--;
-  }
-  reinsert_locked(std::move(entries), /*mark_redelivered=*/false);
-}
-
-void ClassicQueue::reinsert_locked(std::vector<QueueEntry> entries, bool mark_redelivered) {
-  if (deleted_) return;
-  // Highest sequence first, so entries older than every ready one are a push_front each.
-  std::sort(entries.begin(), entries.end(),
-            [](const QueueEntry& a, const QueueEntry& b) { return a.seq > b.seq; });
-  for (auto& e : entries) {
-    if (mark_redelivered) e.redelivered = true;
-    ready_bytes_ += e.message->body_size();
-    insert_ready_locked(std::move(e));
-  }
-  if (!consumers_.empty()) schedule_drain_locked();
-}
-
-void ClassicQueue::insert_ready_locked(QueueEntry entry) {
-  if (ready_.empty() || entry.seq < ready_.front().seq) {
-    ready_.push_front(std::move(entry));
-    return;
-  }
-  auto pos = std::lower_bound(ready_.begin(), ready_.end(), entry.seq,
-                              [](const QueueEntry& e, uint64_t seq) { return e.seq < seq; });
-  ready_.insert(pos, std::move(entry));
-}
-
-void ClassicQueue::notify_credit() {
-  std::lock_guard lock(mu_);
-  if (!ready_.empty() && !consumers_.empty()) schedule_drain_locked();
-}
-
-uint32_t ClassicQueue::purge() {
-  std::lock_guard lock(mu_);
-  auto n = static_cast<uint32_t>(ready_.size());
-  ready_.clear();
-  ready_bytes_ = 0;
-  return n;
-}
-
-Queue::Deleted ClassicQueue::mark_deleted() {
-  std::lock_guard lock(mu_);
-  Deleted out;
-  if (deleted_) return out;
-  deleted_ = true;
-  out.message_count = static_cast<uint32_t>(ready_.size());
-  out.consumers = std::move(consumers_);
-  consumers_.clear();
-  ready_.clear();
-  ready_bytes_ = 0;
-  return out;
-}
-
-bool ClassicQueue::deleted() const {
-  std::lock_guard lock(mu_);
-  return deleted_;
-}
-
-QueueCounts ClassicQueue::counts() const {
-  std::lock_guard lock(mu_);
-  return QueueCounts{static_cast<uint32_t>(ready_.size()), unacked_,
-                     static_cast<uint32_t>(consumers_.size())};
-}
-
-void ClassicQueue::schedule_drain_locked() {
-  if (drain_scheduled_) return;
-  drain_scheduled_ = true;
-  executor_.post([self = shared_from_this()] { static_cast<ClassicQueue&>(*self).drain(); });
+  if (now_unused && context_.delete_me) context_.delete_me(shared_from_this());
 }
 
 const ConsumerPtr* ClassicQueue::pick_consumer_locked() {
+  const size_t n = consumers_.size();
+  if (arguments_.single_active_consumer) {
+    for (size_t i = 0; i < n; ++i) {
+      // The active consumer is the first one still registered.
+      if (consumers_[i]->cancelled()) continue;
+      return consumers_[i]->try_take_credit() ? &consumers_[i] : nullptr;
+    }
+    return nullptr;
+  }
   // Consumer priorities: the highest priority group with credit gets the message; within a
   // group consumers take turns (RabbitMQ's rabbit_queue_consumers).
-  const size_t n = consumers_.size();
   for (size_t begin = 0; begin < n;) {
     const int32_t priority = consumers_[begin]->settings().priority;
     size_t end = begin;
@@ -188,32 +369,154 @@ const ConsumerPtr* ClassicQueue::pick_consumer_locked() {
   return nullptr;
 }
 
+void ClassicQueue::notify_credit() {
+  std::lock_guard lock(mu_);
+  if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
+}
+
+// ---- acknowledgements ------------------------------------------------------------------------
+
+void ClassicQueue::settle(std::span<const QueueEntry> entries) {
+  std::lock_guard lock(mu_);
+  unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+  // Acks free consumer credit: deliver what is waiting.
+  if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
+}
+
+void ClassicQueue::discard(std::vector<QueueEntry> entries) {
+  std::vector<DeadLetter> dead;
+  {
+    std::lock_guard lock(mu_);
+    unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+    for (auto& e : entries) collect_dead(dead, std::move(e.message), DeathReason::kRejected);
+    if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
+  }
+  dead_letter(std::move(dead));
+}
+
+void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered) {
+  std::vector<DeadLetter> dead;
+  {
+    std::lock_guard lock(mu_);
+    unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+    if (deleted_) return;
+    if (arguments_.delivery_limit && redelivered) {
+      // Burrow's x-delivery-limit: past the limit a message is dead-lettered with reason
+      // delivery_limit; below it, it carries x-delivery-count, as on RabbitMQ's quorum queues.
+      std::vector<QueueEntry> keep;
+      keep.reserve(entries.size());
+      for (auto& e : entries) {
+        if (static_cast<int64_t>(e.delivery_count) > *arguments_.delivery_limit) {
+          collect_dead(dead, std::move(e.message), DeathReason::kDeliveryLimit);
+        } else {
+          e.message = with_delivery_count(e.message, e.delivery_count);
+          keep.push_back(std::move(e));
+        }
+      }
+      entries = std::move(keep);
+    }
+    reinsert_locked(std::move(entries), redelivered);
+    // Requeued messages count towards the limits again (rabbit_amqqueue_process
+    // requeue_and_run drops heads).
+    drop_head_locked(dead);
+    arm_ttl_timer_locked();
+    if (!consumers_.empty()) schedule_drain_locked();
+  }
+  dead_letter(std::move(dead));
+}
+
+void ClassicQueue::return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) {
+  std::lock_guard lock(mu_);
+  if (counted_unacked) {
+    unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+  }
+  if (deleted_) return;
+  // They never reached a client: undo the delivery count the drain added.
+  for (auto& e : entries) {
+    if (e.delivery_count > 0) e.delivery_count--;
+  }
+  reinsert_locked(std::move(entries), /*mark_redelivered=*/false);
+  arm_ttl_timer_locked();
+  if (!consumers_.empty()) schedule_drain_locked();
+}
+
+// ---- management ------------------------------------------------------------------------------
+
+uint32_t ClassicQueue::purge() {
+  std::lock_guard lock(mu_);
+  auto n = static_cast<uint32_t>(ready_count_);
+  for (auto& bucket : buckets_) bucket.clear();
+  ready_count_ = 0;
+  ready_bytes_ = 0;
+  return n;
+}
+
+Queue::Deleted ClassicQueue::mark_deleted() {
+  std::lock_guard lock(mu_);
+  Deleted out;
+  if (deleted_) return out;
+  deleted_ = true;
+  out.message_count = static_cast<uint32_t>(ready_count_);
+  out.consumers = std::move(consumers_);
+  consumers_.clear();
+  for (auto& bucket : buckets_) bucket.clear();
+  ready_count_ = 0;
+  ready_bytes_ = 0;
+  // Messages taken at enqueue but not yet handed over are lost with the queue.
+  assigned_.clear();
+  if (ttl_timer_) context_.timers->cancel(ttl_timer_);
+  if (expiry_timer_) context_.timers->cancel(expiry_timer_);
+  ttl_timer_ = expiry_timer_ = 0;
+  return out;
+}
+
+bool ClassicQueue::deleted() const {
+  std::lock_guard lock(mu_);
+  return deleted_;
+}
+
+QueueCounts ClassicQueue::counts() const {
+  std::lock_guard lock(mu_);
+  return QueueCounts{static_cast<uint32_t>(ready_count_), unacked_,
+                     static_cast<uint32_t>(consumers_.size())};
+}
+
+// ---- delivery --------------------------------------------------------------------------------
+
+void ClassicQueue::schedule_drain_locked() {
+  if (drain_scheduled_) return;
+  drain_scheduled_ = true;
+  context_.executor->post(
+      [self = shared_from_this()] { static_cast<ClassicQueue&>(*self).drain(); });
+}
+
 void ClassicQueue::drain() {
-  struct Pick {
-    ConsumerPtr consumer;
-    QueueEntry entry;
-  };
   std::vector<Pick> batch;
   std::vector<QueueEntry> run;
+  std::vector<DeadLetter> dead;
   for (int pass = 0; pass < kDrainPasses; ++pass) {
     batch.clear();
     {
       std::lock_guard lock(mu_);
-      while (!deleted_ && !ready_.empty() && batch.size() < kDrainBatch) {
-        const ConsumerPtr* c = pick_consumer_locked();
-        if (c == nullptr) break;
-        QueueEntry entry = std::move(ready_.front());
-        ready_.pop_front();
-        ready_bytes_ -= entry.message->body_size();
-        entry.delivery_count++;
-        if (!(*c)->no_ack()) unacked_++;
-        batch.push_back(Pick{*c, std::move(entry)});
+      if (!deleted_) {
+        batch.swap(assigned_);
+        expire_heads_locked(context_.clock->now_ms(), dead);
+        while (!ready_empty_locked() && batch.size() < kDrainBatch) {
+          const ConsumerPtr* c = pick_consumer_locked();
+          if (c == nullptr) break;
+          QueueEntry entry = pop_head_locked();
+          take_for_delivery_locked(entry, **c);
+          batch.push_back(Pick{*c, std::move(entry)});
+        }
+        arm_ttl_timer_locked();
       }
       if (batch.empty()) {
         drain_scheduled_ = false;
-        return;
       }
     }
+    dead_letter(std::move(dead));
+    dead.clear();
+    if (batch.empty()) return;
     // Hand each consumer its consecutive run of entries in one call (one channel lock).
     for (size_t i = 0; i < batch.size();) {
       size_t j = i;
@@ -228,7 +531,8 @@ void ClassicQueue::drain() {
     }
   }
   // Still busy after kDrainPasses: let other queues run, then continue.
-  executor_.post([self = shared_from_this()] { static_cast<ClassicQueue&>(*self).drain(); });
+  context_.executor->post(
+      [self = shared_from_this()] { static_cast<ClassicQueue&>(*self).drain(); });
 }
 
 }  // namespace burrow::broker

@@ -1,34 +1,46 @@
-// The classic queue: RabbitMQ's default queue type, FIFO with requeue-in-place.
+// The classic queue: RabbitMQ's default queue type. FIFO (per priority with x-max-priority),
+// requeue in place, TTL at the head, length limits with overflow modes, dead-lettering, single
+// active consumer, consumer priorities, x-expires, and Burrow's x-delivery-limit.
 #pragma once
 
 #include <deque>
 #include <mutex>
+#include <vector>
 
 #include "base/thread_annotations.h"
 #include "broker/queue.h"
+#include "broker/timer_service.h"
 
 namespace burrow::broker {
 
 // Concurrency: one mutex guards the queue's state. Publishers enqueue under it; deliveries
 // are made by a drain task on the executor that takes a batch of entries under the lock and
 // hands them to channels outside it. At most one drain runs per queue (drain_scheduled_), so
-// each consumer sees messages in queue order.
+// each consumer sees messages in queue order. Timers (TTL, x-expires) run on the timer
+// service and take the same lock. Dead letters are collected under the lock and published
+// after it is released.
 class ClassicQueue final : public Queue {
  public:
-  ClassicQueue(QueueSettings settings, Executor& executor, AutoDeleteHook on_unused);
+  ClassicQueue(QueueSettings settings, QueueArguments arguments, QueueContext context);
+  ~ClassicQueue() override;
 
-  EnqueueOutcome enqueue(StoredMessagePtr message) override;
+  EnqueueOutcome enqueue(StoredMessagePtr message, const EnqueueOptions& options) override;
   Result<std::optional<QueueEntry>> get(bool no_ack, uint32_t& remaining) override;
   Status add_consumer(ConsumerPtr consumer) override;
   void remove_consumer(const Consumer& consumer) override;
   void settle(std::span<const QueueEntry> entries) override;
+  void discard(std::vector<QueueEntry> entries) override;
   void requeue(std::vector<QueueEntry> entries, bool redelivered) override;
   void return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) override;
   void notify_credit() override;
+  void touch() override;
   uint32_t purge() override;
   Deleted mark_deleted() override;
   bool deleted() const override;
   QueueCounts counts() const override;
+
+  // Starts the x-expires countdown (called once the queue is registered).
+  void start();
 
  private:
   // Upper bound of entries one drain pass takes under the lock.
@@ -36,29 +48,64 @@ class ClassicQueue final : public Queue {
   // Passes before a drain yields the thread to other work (and reposts itself).
   static constexpr int kDrainPasses = 16;
 
-  void schedule_drain_locked() REQUIRES(mu_);
-  void drain();
-  // The next consumer with credit, round robin; nullptr if none.
-  const ConsumerPtr* pick_consumer_locked() REQUIRES(mu_);
+  struct Pick {
+    ConsumerPtr consumer;
+    QueueEntry entry;
+  };
+
+  // Ready storage: one FIFO per priority level (a single one without x-max-priority).
+  bool ready_empty_locked() const REQUIRES(mu_) { return ready_count_ == 0; }
+  std::deque<QueueEntry>* head_bucket_locked() REQUIRES(mu_);
+  QueueEntry pop_head_locked() REQUIRES(mu_);
+  void push_ready_locked(QueueEntry entry) REQUIRES(mu_);
   void insert_ready_locked(QueueEntry entry) REQUIRES(mu_);
-  // Puts entries back in sequence order and wakes the drain.
   void reinsert_locked(std::vector<QueueEntry> entries, bool mark_redelivered) REQUIRES(mu_);
 
-  Executor& executor_;
-  const AutoDeleteHook on_unused_;
+  // Expires the messages at the heads; collects dead letters.
+  void expire_heads_locked(TimeMs now, std::vector<DeadLetter>& dead) REQUIRES(mu_);
+  // drop-head overflow: drops heads while over x-max-length / x-max-length-bytes.
+  void drop_head_locked(std::vector<DeadLetter>& dead) REQUIRES(mu_);
+  bool would_overflow_locked(size_t body_size) const REQUIRES(mu_);
+  void arm_ttl_timer_locked() REQUIRES(mu_);
+  void arm_expiry_timer_locked(TimeMs due) REQUIRES(mu_);
+  void on_ttl_timer();
+  void on_expiry_timer();
+  // Publishes dead letters (outside the lock); drops them without a dead-letter exchange.
+  void dead_letter(std::vector<DeadLetter> dead);
+  void collect_dead(std::vector<DeadLetter>& dead, StoredMessagePtr message, DeathReason reason)
+      const;
+
+  void schedule_drain_locked() REQUIRES(mu_);
+  void drain();
+  // The consumer to give the next message to (priorities, round robin, single active
+  // consumer), with its credit taken; nullptr if none can take one.
+  const ConsumerPtr* pick_consumer_locked() REQUIRES(mu_);
+  void take_for_delivery_locked(QueueEntry& entry, const Consumer& consumer) REQUIRES(mu_);
+
+  const QueueContext context_;
+  const bool has_dlx_;
 
   mutable std::mutex mu_;
-  std::deque<QueueEntry> ready_ GUARDED_BY(mu_);
+  std::vector<std::deque<QueueEntry>> buckets_ GUARDED_BY(mu_);  // index = priority
+  size_t ready_count_ GUARDED_BY(mu_) = 0;
   uint64_t ready_bytes_ GUARDED_BY(mu_) = 0;
+  // Messages a consumer took at enqueue (RabbitMQ delivers to a waiting consumer without
+  // queueing); the next drain hands them over.
+  std::vector<Pick> assigned_ GUARDED_BY(mu_);
   uint64_t next_seq_ GUARDED_BY(mu_) = 1;
   uint32_t unacked_ GUARDED_BY(mu_) = 0;
-  // Sorted by priority (x-priority), highest first; equal priorities take turns.
+  // Sorted by priority (x-priority), highest first; registration order with single active
+  // consumer, where only the first receives.
   std::vector<ConsumerPtr> consumers_ GUARDED_BY(mu_);
   size_t next_consumer_ GUARDED_BY(mu_) = 0;  // round-robin cursor within a priority
   bool had_consumers_ GUARDED_BY(mu_) = false;
   bool has_exclusive_consumer_ GUARDED_BY(mu_) = false;
   bool drain_scheduled_ GUARDED_BY(mu_) = false;
   bool deleted_ GUARDED_BY(mu_) = false;
+  TimerId ttl_timer_ GUARDED_BY(mu_) = 0;
+  TimeMs ttl_timer_due_ GUARDED_BY(mu_) = 0;
+  TimerId expiry_timer_ GUARDED_BY(mu_) = 0;
+  TimeMs last_used_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace burrow::broker

@@ -8,17 +8,22 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include <burrow/clock.h>
 #include <burrow/field_table.h>
 #include <burrow/status.h>
 
 #include "broker/consumer.h"
+#include "broker/queue_arguments.h"
 #include "broker/queue_entry.h"
 
 namespace burrow::broker {
 
 class Executor;
+class Queue;
+class TimerService;
 
 // What a queue is, fixed at declaration.
 struct QueueSettings {
@@ -34,34 +39,60 @@ struct QueueSettings {
 };
 
 struct QueueCounts {
-  uint32_t ready = 0;    // waiting for a consumer
-  uint32_t unacked = 0;  // delivered, not yet acked
+  uint32_t ready = 0;     // waiting for a consumer
+  uint32_t unacked = 0;   // delivered, not yet acked
   uint32_t consumers = 0;
 };
 
 enum class EnqueueOutcome : uint8_t {
-  kAccepted,  // the queue took the message
+  kAccepted,  // the queue took the message (it may still expire or be dropped at once)
   kRejected,  // refused (overflow reject-publish): the publisher gets a nack
   kDeleted,   // the queue was deleted meanwhile: as if it had not been routed to
 };
 
-// Called (outside any lock) when an auto-delete queue loses its last consumer.
-using AutoDeleteHook = std::function<void(const std::shared_ptr<class Queue>&)>;
+// Why a message left its queue for the dead-letter exchange (x-death "reason").
+enum class DeathReason : uint8_t { kRejected, kExpired, kMaxlen, kDeliveryLimit };
+std::string_view death_reason_name(DeathReason reason);
+
+struct DeadLetter {
+  StoredMessagePtr message;
+  DeathReason reason;
+};
+
+// What a queue needs from the broker around it. Hooks are called outside the queue's lock.
+struct QueueContext {
+  Executor* executor = nullptr;
+  TimerService* timers = nullptr;
+  Clock* clock = nullptr;
+  // An auto-delete queue lost its last consumer, or an x-expires queue expired: delete it.
+  std::function<void(const std::shared_ptr<Queue>&)> delete_me;
+  // Messages leaving the queue for its dead-letter exchange (only called when the queue has
+  // x-dead-letter-exchange).
+  std::function<void(const Queue&, std::vector<DeadLetter>)> dead_letter;
+};
+
+// Per-publish facts the channel already worked out.
+struct EnqueueOptions {
+  // The message's own TTL (the expiration property), if it has one.
+  std::optional<int64_t> message_ttl;
+};
 
 // Thread-safe: every method may be called from any thread. Implementations guard their
 // state with their own lock and never call out (to channels, hooks) while holding it.
 class Queue : public std::enable_shared_from_this<Queue> {
  public:
-  explicit Queue(QueueSettings settings) : settings_(std::move(settings)) {}
+  Queue(QueueSettings settings, QueueArguments arguments)
+      : settings_(std::move(settings)), arguments_(std::move(arguments)) {}
   virtual ~Queue() = default;
   Queue(const Queue&) = delete;
   Queue& operator=(const Queue&) = delete;
 
   const QueueSettings& settings() const { return settings_; }
+  const QueueArguments& arguments() const { return arguments_; }
   const std::string& name() const { return settings_.name; }
 
   // Takes a published message. Deliveries to consumers happen later, on the executor.
-  virtual EnqueueOutcome enqueue(StoredMessagePtr message) = 0;
+  virtual EnqueueOutcome enqueue(StoredMessagePtr message, const EnqueueOptions& options) = 0;
 
   // basic.get: the head message, or nullopt when none is ready. `remaining` receives the
   // number of ready messages left. With no_ack the message is settled at once; otherwise the
@@ -72,12 +103,14 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // when an exclusive consumer is involved; kNotFound when the queue was deleted.
   virtual Status add_consumer(ConsumerPtr consumer) = 0;
   // Unregisters a consumer (basic.cancel, channel close). May delete an auto-delete queue
-  // through the hook.
+  // through the context's delete_me hook.
   virtual void remove_consumer(const Consumer& consumer) = 0;
 
-  // Entries delivered from this queue were acked (or dropped by reject/nack without
-  // requeue): they leave the queue for good.
+  // Entries delivered from this queue were acked: they leave the queue for good.
   virtual void settle(std::span<const QueueEntry> entries) = 0;
+  // Entries delivered from this queue were rejected or nacked without requeue: they leave
+  // the queue, dead-lettered with reason "rejected" if the queue has a dead-letter exchange.
+  virtual void discard(std::vector<QueueEntry> entries) = 0;
   // Entries delivered from this queue come back: ready again at their original position,
   // with redelivered set when `redelivered` (false for entries that never reached a client).
   virtual void requeue(std::vector<QueueEntry> entries, bool redelivered) = 0;
@@ -88,6 +121,8 @@ class Queue : public std::enable_shared_from_this<Queue> {
 
   // A consumer of this queue has more credit: deliver if messages are waiting.
   virtual void notify_credit() = 0;
+  // The queue was used (declared, passively or not): restarts its x-expires countdown.
+  virtual void touch() = 0;
 
   // Removes the ready messages; returns how many. Unacked messages stay.
   virtual uint32_t purge() = 0;
@@ -105,12 +140,13 @@ class Queue : public std::enable_shared_from_this<Queue> {
 
  protected:
   const QueueSettings settings_;
+  const QueueArguments arguments_;
 };
 
 using QueuePtr = std::shared_ptr<Queue>;
 
-// Creates a queue of the type its arguments name (x-queue-type; classic by default).
-// Errors: kPreconditionFailed for an unknown or unsupported type.
-Result<QueuePtr> make_queue(QueueSettings settings, Executor& executor, AutoDeleteHook on_unused);
+// Creates a queue of the type its arguments name (x-queue-type; classic by default),
+// validating its arguments. Errors: 406 with RabbitMQ's texts.
+Result<QueuePtr> make_queue(QueueSettings settings, QueueContext context);
 
 }  // namespace burrow::broker

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include <burrow/clock.h>
+
 #include "broker/stored_message.h"
 
 namespace burrow::broker {
@@ -14,6 +16,8 @@ struct QueueEntry {
   StoredMessagePtr message;
   bool redelivered = false;     // delivered before
   uint32_t delivery_count = 0;  // times delivered (for delivery limits)
+  uint8_t priority = 0;         // effective priority in a priority queue (capped at max)
+  TimeMs expires_at = 0;        // when the message expires in this queue; 0 = never
 };
 
 }  // namespace burrow::broker

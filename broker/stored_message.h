@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <burrow/clock.h>
 #include <burrow/message.h>
@@ -18,6 +19,9 @@ struct StoredMessage {
   // not come from the wire or its properties were changed (dead-lettering).
   std::string wire_properties;
   TimeMs published_at = 0;
+  // Routing keys from a BCC header, which is removed before the message reaches a queue but
+  // still counts when it is dead-lettered without x-dead-letter-routing-key.
+  std::vector<std::string> bcc_keys;
 
   size_t body_size() const { return message.body.size(); }
   bool persistent() const { return message.properties.persistent(); }

@@ -6,9 +6,14 @@
 #include <mutex>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "broker/arguments.h"
+#include "broker/channel.h"
+#include "broker/classic_queue.h"
+#include "broker/dead_letter.h"
 #include "broker/executor.h"
+#include "broker/queue_arguments.h"
 
 namespace burrow::broker {
 
@@ -34,7 +39,8 @@ constexpr std::string_view kDefaultExchangeRefusal =
 
 }  // namespace
 
-VHost::VHost(std::string name, Executor& executor) : name_(std::move(name)), executor_(executor) {
+VHost::VHost(std::string name, VHostContext context)
+    : name_(std::move(name)), context_(context) {
   declare_builtin_exchanges();
 }
 
@@ -174,7 +180,10 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
       if (it == queues_.end()) return not_found(queue_not_found(settings.name));
       const QueuePtr& q = it->second;
       RETURN_IF_ERROR(check_queue_access_locked(*q, connection_id));
-      if (passive) return DeclaredQueue{q, false};
+      if (passive) {
+        q->touch();
+        return DeclaredQueue{q, false};
+      }
       // Exclusivity is compared first and strictly (405, not 406), as RabbitMQ.
       if (settings.exclusive() != q->settings().exclusive()) {
         return resource_locked(
@@ -191,30 +200,76 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
         return inequivalent("auto_delete", "queue", settings.name, name_,
                             bool_text(settings.auto_delete), bool_text(cur.auto_delete));
       }
+      RETURN_IF_ERROR(check_queue_arguments_equivalent(cur.arguments, settings.arguments,
+                                                       rs("queue", settings.name, name_)));
+      q->touch();
       return DeclaredQueue{q, false};
     }
   }
   if (!server_named && settings.name.starts_with("amq.")) {
     return access_refused("queue name '" + settings.name + "' contains reserved prefix 'amq.*'");
   }
-  std::weak_ptr<VHost> weak_self = weak_from_this();
-  AutoDeleteHook on_unused = [weak_self](const QueuePtr& q) {
-    if (auto self = weak_self.lock()) {
-      DeletedQueue d = self->delete_queue_object(q);
-      for (auto& c : d.consumers) c->mark_cancelled();
-      // Consumers of an auto-deleted queue were already cancelled by their owners.
-    }
-  };
+  // Validate before taking the lock: a bad argument is the declarer's error.
+  ASSIGN_OR_RETURN(QueuePtr q, make_queue(settings, queue_context()));
   std::unique_lock lock(mu_);
   // Another declaration may have won the race while no lock was held.
   if (auto it = queues_.find(settings.name); it != queues_.end()) {
     RETURN_IF_ERROR(check_queue_access_locked(*it->second, connection_id));
     return DeclaredQueue{it->second, false};
   }
-  ASSIGN_OR_RETURN(QueuePtr q, make_queue(settings, executor_, std::move(on_unused)));
   queues_.emplace(settings.name, q);
   bump_epoch();
+  lock.unlock();
+  if (auto* classic = dynamic_cast<ClassicQueue*>(q.get())) classic->start();
   return DeclaredQueue{std::move(q), true};
+}
+
+QueueContext VHost::queue_context() {
+  QueueContext ctx;
+  ctx.executor = context_.executor;
+  ctx.timers = context_.timers;
+  ctx.clock = context_.clock;
+  std::weak_ptr<VHost> weak = weak_from_this();
+  ctx.delete_me = [weak](const QueuePtr& q) {
+    auto self = weak.lock();
+    if (!self) return;
+    // Auto-delete (no consumers left) and x-expires (unused): nobody to notify, but a
+    // consumer racing in is told its queue is gone.
+    DeletedQueue d = self->delete_queue_object(q);
+    for (const ConsumerPtr& c : d.consumers) c->channel().consumer_cancelled_by_broker(c);
+  };
+  ctx.dead_letter = [weak](const Queue& source, std::vector<DeadLetter> dead) {
+    if (auto self = weak.lock()) self->dead_letter(source, std::move(dead));
+  };
+  return ctx;
+}
+
+void VHost::dead_letter(const Queue& source, std::vector<DeadLetter> dead) {
+  const QueueArguments& args = source.arguments();
+  if (!args.dead_letter_exchange) return;
+  DeadLetterTarget target{source.name(), *args.dead_letter_exchange,
+                          args.dead_letter_routing_key ? &*args.dead_letter_routing_key : nullptr};
+  const int64_t now_seconds = context_.clock->now_ms() / 1000;
+  RouteResult routed;
+  std::vector<std::string_view> keys;
+  for (DeadLetter& d : dead) {
+    DeadLetterMessage m = make_dead_letter_message(*d.message, d.reason, target, now_seconds);
+    keys.assign(m.routing_keys.begin(), m.routing_keys.end());
+    const auto& headers = m.message->message.properties.headers;
+    RoutingInput input{keys, headers ? &*headers : nullptr};
+    // A missing dead-letter exchange drops the message (rabbit_dead_letter, with_dlx).
+    if (!route(*args.dead_letter_exchange, input, routed, /*allow_internal=*/true).ok()) continue;
+    for (const QueuePtr& q : routed.queues) {
+      // Cycles are cut unless a client rejected the message somewhere along the way.
+      if (d.reason != DeathReason::kRejected && is_dead_letter_cycle(*m.message, q->name())) {
+        spdlog::warn("message dropped: dead-letter cycle through queue '{}' in vhost '{}'",
+                     q->name(), name_);
+        continue;
+      }
+      // At most once, like RabbitMQ's classic queues: a refusing queue drops it.
+      (void)q->enqueue(m.message, EnqueueOptions{});
+    }
+  }
 }
 
 Result<QueuePtr> VHost::find_queue(std::string_view name, uint64_t connection_id) const {
@@ -338,7 +393,8 @@ Status VHost::unbind(const Binding& binding, uint64_t connection_id) {
 
 // ---- routing -----------------------------------------------------------------------------
 
-Status VHost::route(std::string_view exchange, const RoutingInput& input, RouteResult& out) const {
+Status VHost::route(std::string_view exchange, const RoutingInput& input, RouteResult& out,
+                    bool allow_internal) const {
   out.queues.clear();
   out.cacheable = true;
   std::shared_lock lock(mu_);
@@ -351,7 +407,7 @@ Status VHost::route(std::string_view exchange, const RoutingInput& input, RouteR
   } else {
     Exchange* start = find_exchange_locked(exchange);
     if (start == nullptr) return not_found(exchange_not_found(exchange));
-    if (start->settings().internal) {
+    if (start->settings().internal && !allow_internal) {
       return access_refused("cannot publish to internal " + rs("exchange", exchange, name_));
     }
     // Walk exchange-to-exchange bindings; each exchange is visited once per publish.

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <burrow/clock.h>
 #include <burrow/status.h>
 
 #include "base/thread_annotations.h"
@@ -19,6 +20,14 @@
 namespace burrow::broker {
 
 class Executor;
+class TimerService;
+
+// The broker services a vhost's queues use.
+struct VHostContext {
+  Executor* executor = nullptr;
+  TimerService* timers = nullptr;
+  Clock* clock = nullptr;
+};
 
 // The queues a publish reached, de-duplicated.
 struct RouteResult {
@@ -46,7 +55,7 @@ struct DeletedQueue {
 // after the entity left the maps (see vhost.cc).
 class VHost : public std::enable_shared_from_this<VHost> {
  public:
-  VHost(std::string name, Executor& executor);
+  VHost(std::string name, VHostContext context);
 
   const std::string& name() const { return name_; }
 
@@ -80,8 +89,14 @@ class VHost : public std::enable_shared_from_this<VHost> {
   Status bind(const Binding& binding, uint64_t connection_id);
   Status unbind(const Binding& binding, uint64_t connection_id);
 
-  // Routes a publish from `exchange`. Errors: 404 missing exchange, 403 internal exchange.
-  Status route(std::string_view exchange, const RoutingInput& input, RouteResult& out) const;
+  // Routes a publish from `exchange`. Errors: 404 missing exchange, 403 internal exchange
+  // (unless `allow_internal`, as for dead-lettering).
+  Status route(std::string_view exchange, const RoutingInput& input, RouteResult& out,
+               bool allow_internal = false) const;
+
+  // Publishes messages that died in `source` to its dead-letter exchange (x-death headers,
+  // cycle detection). A missing dead-letter exchange drops them, as RabbitMQ does.
+  void dead_letter(const Queue& source, std::vector<DeadLetter> dead);
 
   // Exclusive queues owned by a connection, for deletion when it closes.
   std::vector<QueuePtr> queues_owned_by(uint64_t connection_id) const;
@@ -103,8 +118,10 @@ class VHost : public std::enable_shared_from_this<VHost> {
   std::string queue_not_found(std::string_view name) const;
   std::string exchange_not_found(std::string_view name) const;
 
+  QueueContext queue_context();
+
   const std::string name_;
-  Executor& executor_;
+  const VHostContext context_;
   std::atomic<uint64_t> epoch_{1};
 
   mutable std::shared_mutex mu_;

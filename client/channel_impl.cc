@@ -1,6 +1,8 @@
 // ChannelImpl: the in-process channel.
 #include "client/channel_impl.h"
 
+#include <spdlog/spdlog.h>
+
 #include "base/status_macros.h"
 #include "broker/broker_core.h"
 
@@ -144,6 +146,14 @@ void ChannelImpl::on_confirm(uint64_t seq, bool /*multiple*/, bool ack) {
   if (seq > confirmed_) confirmed_ = seq;
   if (!ack) nacked_ = true;
   confirm_cv_.notify_all();
+}
+
+void ChannelImpl::on_error(const Status& error) {
+  // The broker closes the channel (a consumer acknowledgement timeout): its consumers are
+  // cancelled and its unacked messages requeued, as over AMQP. Done on a worker thread: this
+  // is called from a timer.
+  spdlog::warn("channel {} closed by the broker: {}", channel_->number(), error.to_string());
+  executor_.post([channel = channel_] { channel->close(); });
 }
 
 void ChannelImpl::on_cancel(const std::string& consumer_tag) {

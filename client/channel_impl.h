@@ -43,6 +43,7 @@ class ChannelImpl final : public broker::ChannelSink {
                  const broker::StoredMessage& message) override;
   void on_confirm(uint64_t seq, bool multiple, bool ack) override;
   void on_cancel(const std::string& consumer_tag) override;
+  void on_error(const Status& error) override;
 
  private:
   std::shared_ptr<broker::Channel> channel_;

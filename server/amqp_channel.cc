@@ -266,6 +266,14 @@ void AmqpChannel::on_confirm(uint64_t seq, bool multiple, bool ack) {
   }
 }
 
+void AmqpChannel::on_error(const Status& error) {
+  // From a timer thread: the close happens on the connection's own thread.
+  const uint16_t number = number_;
+  connection_.post([number, error](AmqpConnection& c) {
+    c.close_channel_with(number, MethodError{error, 0, 0});
+  });
+}
+
 void AmqpChannel::on_cancel(const std::string& consumer_tag) {
   // Only clients that said they understand it get a server-initiated cancel.
   if (cancel_notify_) send(protocol::BasicCancel{consumer_tag, true});

@@ -66,6 +66,7 @@ class AmqpChannel final : public broker::ChannelSink {
                  const broker::StoredMessage& message) override;
   void on_confirm(uint64_t seq, bool multiple, bool ack) override;
   void on_cancel(const std::string& consumer_tag) override;
+  void on_error(const Status& error) override;
 
  private:
   MethodError on_method(const protocol::Frame& frame);

@@ -355,6 +355,17 @@ void AmqpConnection::on_channel_frame(const protocol::Frame& frame) {
   if (ch->core() && ch->core()->confirm_mode()) touched_.push_back(number);
 }
 
+void AmqpConnection::close_channel_with(uint16_t number, const MethodError& error) {
+  if (phase_ != Phase::kRunning || number >= channels_.size() || !channels_[number]) return;
+  AmqpChannel& ch = *channels_[number];
+  if (ch.state() != AmqpChannel::State::kOpen) return;
+  if (reply_for(error.status).scope == ReplyScope::kChannel) {
+    ch.close_with(error);
+  } else {
+    close_with(error);
+  }
+}
+
 void AmqpConnection::close_channel(uint16_t number) {
   if (number < channels_.size() && channels_[number]) {
     channels_[number]->close_core();

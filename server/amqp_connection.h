@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -88,6 +89,20 @@ class AmqpConnection {
   template <typename M>
   void send(const M& method);
 
+  // Runs `task` on the connection's own thread (the socket's strand). Without a poster (tests)
+  // it runs at once.
+  using Task = std::function<void(AmqpConnection&)>;
+  void set_poster(std::function<void(Task)> poster) { poster_ = std::move(poster); }
+  void post(Task task) {
+    if (poster_) {
+      poster_(std::move(task));
+    } else {
+      task(*this);
+    }
+  }
+  // A broker-initiated channel error (soft: channel.close; hard: connection.close).
+  void close_channel_with(uint16_t number, const MethodError& error);
+
  private:
   enum class Phase : uint8_t {
     kHandshake,  // waiting for the protocol header
@@ -137,6 +152,7 @@ class AmqpConnection {
   std::vector<std::unique_ptr<AmqpChannel>> channels_;
   size_t open_channels_ = 0;
   std::vector<uint16_t> touched_;  // channels that may have confirms to flush
+  std::function<void(Task)> poster_;
 };
 
 template <typename M>

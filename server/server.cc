@@ -54,6 +54,15 @@ class Session : public std::enable_shared_from_this<Session> {
       if (auto self = weak.lock()) asio::post(self->strand_, [self] { self->flush(); });
     });
     conn_ = std::make_unique<AmqpConnection>(core_, options_.limits, std::move(peer), out_);
+    conn_->set_poster([weak](AmqpConnection::Task task) {
+      auto self = weak.lock();
+      if (!self) return;
+      asio::post(self->strand_, [self, task = std::move(task)] {
+        if (self->stopped_) return;
+        task(*self->conn_);
+        self->after_input();
+      });
+    });
     in_.resize(kReadChunk);
     last_read_ = last_write_ = Clock::now();
     deadline_ = Clock::now() + std::chrono::milliseconds(options_.handshake_timeout_ms);

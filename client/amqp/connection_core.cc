@@ -61,6 +61,8 @@ void ConnectionCore::flush() {
 
 Status ConnectionCore::status() const {
   std::lock_guard lock(mu_);
+  // While our connection.close waits for close-ok, the reason we sent it is the answer.
+  if (status_.ok() && state_.load() == State::kClosing) return close_reason_;
   return status_;
 }
 

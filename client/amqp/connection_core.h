@@ -79,8 +79,9 @@ class ConnectionCore {
   void stop();
 
   bool is_open() const { return state_.load(std::memory_order_acquire) == State::kOpen; }
-  // OK while open; afterwards why it closed (the broker's reply, a socket error, missed
-  // heartbeats, or kClosed "connection closed by the client").
+  // OK while open; afterwards (and while closing) why it closed: the broker's reply, a socket
+  // error, missed heartbeats, a protocol error of the broker, or kClosed "connection closed by
+  // the client".
   Status status() const;
   bool blocked() const { return blocked_.load(std::memory_order_acquire); }
 

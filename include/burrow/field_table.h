@@ -116,6 +116,10 @@ class FieldValue {
     return std::get_if<T>(&v_);
   }
   template <typename T>
+  T* get_if() {
+    return std::get_if<T>(&v_);
+  }
+  template <typename T>
   bool is() const {
     return std::holds_alternative<T>(v_);
   }

@@ -48,6 +48,11 @@ struct Options {
   // Default: {"guest"} - a well-known password must not open the broker to the network.
   std::vector<std::string> loopback_users = {"guest"};
 
+  // How long a consumer may hold a delivery without acknowledging it before its channel is
+  // closed with 406 PRECONDITION_FAILED (RabbitMQ's consumer_timeout). Default: 30 minutes;
+  // 0 disables the check.
+  int64_t consumer_timeout_ms = 1800000;
+
   // Largest message body accepted (RabbitMQ's max_message_size). Default: 128 MiB; a larger
   // publish fails with 406 PRECONDITION_FAILED.
   uint64_t max_message_size = 128ull * 1024 * 1024;

@@ -431,6 +431,7 @@ class BlockingSink final : public ChannelSink {
   void on_return(uint16_t, std::string_view, const StoredMessage&) override {}
   void on_confirm(uint64_t, bool, bool) override {}
   void on_cancel(const std::string&) override {}
+  void on_error(const Status&) override {}
   bool wait_for_deliveries(int n) {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, testing::kWaitTimeout, [&] { return deliveries_ >= n; });

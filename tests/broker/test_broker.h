@@ -110,6 +110,11 @@ class RecordingSink final : public ChannelSink {
     events_.push_back("cancel:" + consumer_tag);
     cv_.notify_all();
   }
+  void on_error(const Status& error) override {
+    std::lock_guard lock(mu_);
+    events_.push_back("error:" + error.message());
+    cv_.notify_all();
+  }
   // Adds a line to events() (e.g. from a consume-ok callback).
   void note(std::string event) {
     std::lock_guard lock(mu_);

@@ -38,6 +38,13 @@ class ChannelTest : public AmqpClientTest {
     }
   }
 
+  void TearDown() override {
+    // No callback may run once the members it records into are gone.
+    ch_.reset();
+    conn_.reset();
+    AmqpClientTest::TearDown();
+  }
+
   // Starts a consumer on `queue` that records every delivery.
   std::string consume(const std::string& queue, bool no_ack) {
     ConsumeOptions o;

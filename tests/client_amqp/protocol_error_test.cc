@@ -123,7 +123,8 @@ TEST(ClientProtocolError, BodyFrameOutOfTurnClosesWith505) {
   EXPECT_EQ(seen_close.reply_code, 505);
   EXPECT_EQ(seen_close.reply_text.rfind("UNEXPECTED_FRAME - expected a method frame", 0), 0u)
       << seen_close.reply_text;
-  for (int i = 0; i < 500 && (*conn)->is_open(); ++i) {
+  // The channel learns it once the close handshake is over.
+  for (int i = 0; i < 500 && (*ch)->is_open(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ((*conn)->status().code(), StatusCode::kUnexpectedFrame);

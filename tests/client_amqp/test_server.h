@@ -74,12 +74,11 @@ class AmqpClientTest : public ::testing::Test {
 // A condition to wait on from test threads while callbacks run on the reader thread.
 class Waiter {
  public:
-  // Runs f under the lock and wakes waiters.
+  // Runs f under the lock and wakes waiters. Notifies before unlocking, so a waiter that then
+  // returns and destroys the Waiter cannot race the notification.
   void update(const std::function<void()>& f) {
-    {
-      std::lock_guard lock(mu_);
-      f();
-    }
+    std::lock_guard lock(mu_);
+    f();
     cv_.notify_all();
   }
   // Waits up to 5 s for pred (evaluated under the lock).

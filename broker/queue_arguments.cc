@@ -1,0 +1,224 @@
+// Classic-queue argument validation, RabbitMQ 3.10's rules and error terms
+// (rabbit_amqqueue:declare_args/0, rabbit_misc:check_expiry/1, rabbit_basic:parse_expiration/1).
+#include "broker/queue_arguments.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cctype>
+
+#include "broker/arguments.h"
+
+namespace burrow::broker {
+
+namespace {
+
+// rabbit_misc: 10 years in milliseconds.
+constexpr int64_t kMaxExpiry = 315360000000;
+constexpr int64_t kMaxPriority = 255;
+
+// An argument error term, rendered as Erlang's ~p would print it.
+using Check = std::optional<std::string>;
+
+Check unacceptable_type(const FieldValue& v) {
+  return fmt::format("{{unacceptable_type,{}}}", erlang_type_name(v.type()));
+}
+
+// check_int_arg: one of the integer types.
+Check check_int(const FieldValue& v) {
+  if (!v.as_integer()) return unacceptable_type(v);
+  return std::nullopt;
+}
+
+Check check_non_neg_int(const FieldValue& v) {
+  if (auto e = check_int(v)) return e;
+  int64_t n = *v.as_integer();
+  if (n < 0) return fmt::format("{{value_negative,{}}}", n);
+  return std::nullopt;
+}
+
+Check check_expiry(int64_t n) {
+  if (n > kMaxExpiry) return fmt::format("{{value_too_large,{}}}", n);
+  if (n < 0) return fmt::format("{{value_negative,{}}}", n);
+  return std::nullopt;
+}
+
+Check check_expires(const FieldValue& v) {
+  if (auto e = check_int(v)) return e;
+  int64_t n = *v.as_integer();
+  if (n == 0) return fmt::format("{{value_zero,{}}}", n);
+  return check_expiry(n);
+}
+
+Check check_message_ttl(const FieldValue& v) {
+  if (auto e = check_int(v)) return e;
+  return check_expiry(*v.as_integer());
+}
+
+Check check_bool(const FieldValue& v) {
+  if (!v.is<bool>()) return unacceptable_type(v);
+  return std::nullopt;
+}
+
+Check check_longstr(const FieldValue& v) {
+  if (!v.is<std::string>()) return unacceptable_type(v);
+  return std::nullopt;
+}
+
+Check check_one_of(const FieldValue& v, std::initializer_list<std::string_view> allowed,
+                   std::string_view error) {
+  if (auto e = check_longstr(v)) return e;
+  const std::string& s = *v.get_if<std::string>();
+  for (std::string_view a : allowed) {
+    if (s == a) return std::nullopt;
+  }
+  return std::string(error);
+}
+
+// Arguments RabbitMQ 3.10 accepts only on quorum queues or streams. (x-delivery-limit is
+// one too, but Burrow supports it on classic queues; docs/compatibility.md.)
+constexpr std::array<std::string_view, 8> kOtherQueueTypeArgs = {
+    "x-max-in-memory-length", "x-max-in-memory-bytes",     "x-dead-letter-strategy",
+    "x-max-age",              "x-quorum-initial-group-size", "x-initial-cluster-size",
+    "x-queue-leader-locator", "x-stream-max-segment-size-bytes"};
+
+}  // namespace
+
+Result<QueueArguments> parse_queue_arguments(const FieldTable& args, std::string_view resource) {
+  QueueArguments out;
+  auto fail = [&](std::string_view key, const std::string& term) {
+    return precondition_failed(fmt::format("invalid arg '{}' for {}: {}", key, resource, term));
+  };
+  // Checked in rabbit_amqqueue:declare_args/0's order, so the first error matches.
+  if (const FieldValue* v = args.find("x-expires")) {
+    if (auto e = check_expires(*v)) return fail("x-expires", *e);
+    out.expires = *v->as_integer();
+  }
+  if (const FieldValue* v = args.find("x-message-ttl")) {
+    if (auto e = check_message_ttl(*v)) return fail("x-message-ttl", *e);
+    out.message_ttl = *v->as_integer();
+  }
+  if (const FieldValue* v = args.find("x-dead-letter-exchange")) {
+    if (auto e = check_longstr(*v)) return fail("x-dead-letter-exchange", *e);
+    out.dead_letter_exchange = *v->get_if<std::string>();
+  }
+  if (const FieldValue* v = args.find("x-dead-letter-routing-key")) {
+    if (auto e = check_longstr(*v)) return fail("x-dead-letter-routing-key", *e);
+    if (!args.contains("x-dead-letter-exchange")) {
+      return fail("x-dead-letter-routing-key", "routing_key_but_no_dlx_defined");
+    }
+    out.dead_letter_routing_key = *v->get_if<std::string>();
+  }
+  if (const FieldValue* v = args.find("x-max-length")) {
+    if (auto e = check_non_neg_int(*v)) return fail("x-max-length", *e);
+    out.max_length = *v->as_integer();
+  }
+  if (const FieldValue* v = args.find("x-max-length-bytes")) {
+    if (auto e = check_non_neg_int(*v)) return fail("x-max-length-bytes", *e);
+    out.max_length_bytes = *v->as_integer();
+  }
+  if (const FieldValue* v = args.find("x-max-priority")) {
+    if (auto e = check_non_neg_int(*v)) return fail("x-max-priority", *e);
+    int64_t p = *v->as_integer();
+    if (p > kMaxPriority) return fail("x-max-priority", fmt::format("{{max_value_exceeded,{}}}", p));
+    out.max_priority = static_cast<uint8_t>(p);
+  }
+  if (const FieldValue* v = args.find("x-overflow")) {
+    if (auto e = check_one_of(*v, {"drop-head", "reject-publish", "reject-publish-dlx"},
+                              "invalid_overflow")) {
+      return fail("x-overflow", *e);
+    }
+    const std::string& s = *v->get_if<std::string>();
+    out.overflow = s == "drop-head"        ? Overflow::kDropHead
+                   : s == "reject-publish" ? Overflow::kRejectPublish
+                                           : Overflow::kRejectPublishDlx;
+  }
+  if (const FieldValue* v = args.find("x-queue-mode")) {
+    if (auto e = check_one_of(*v, {"default", "lazy"}, "invalid_queue_mode")) {
+      return fail("x-queue-mode", *e);
+    }
+  }
+  if (const FieldValue* v = args.find("x-queue-version")) {
+    if (auto e = check_int(*v)) return fail("x-queue-version", *e);
+    int64_t n = *v->as_integer();
+    if (n != 1 && n != 2) return fail("x-queue-version", fmt::format("{{invalid_queue_version,{}}}", n));
+  }
+  if (const FieldValue* v = args.find("x-single-active-consumer")) {
+    if (auto e = check_bool(*v)) return fail("x-single-active-consumer", *e);
+    out.single_active_consumer = *v->get_if<bool>();
+  }
+  if (const FieldValue* v = args.find("x-delivery-limit")) {
+    if (auto e = check_non_neg_int(*v)) return fail("x-delivery-limit", *e);
+    out.delivery_limit = *v->as_integer();
+  }
+  for (std::string_view key : kOtherQueueTypeArgs) {
+    if (args.contains(key)) {
+      return precondition_failed(fmt::format("invalid arg '{}' for {} of queue type "
+                                             "rabbit_classic_queue",
+                                             key, resource));
+    }
+  }
+  return out;
+}
+
+Status check_queue_arguments_equivalent(const FieldTable& current, const FieldTable& received,
+                                        std::string_view resource) {
+  // rabbit_classic_queue: the keys compared on redeclare, in order; others are ignored.
+  static constexpr std::array<std::string_view, 12> kKeys = {
+      "x-expires",       "x-message-ttl", "x-dead-letter-exchange", "x-dead-letter-routing-key",
+      "x-max-length",    "x-max-length-bytes", "x-max-priority",      "x-overflow",
+      "x-queue-mode",    "x-queue-version",    "x-single-active-consumer",
+      "x-queue-master-locator"};
+  for (std::string_view key : kKeys) {
+    Status s = assert_arg_equivalence(current, received, key, resource);
+    if (!s.ok()) return s;
+  }
+  // An absent x-queue-type means classic on both sides.
+  FieldTable cur_type, new_type;
+  const FieldValue* c = current.find("x-queue-type");
+  const FieldValue* n = received.find("x-queue-type");
+  cur_type.set("x-queue-type", c ? *c : FieldValue(std::string("classic")));
+  new_type.set("x-queue-type", n ? *n : FieldValue(std::string("classic")));
+  return assert_arg_equivalence(cur_type, new_type, "x-queue-type", resource);
+}
+
+Result<int64_t> parse_expiration(std::string_view expiration) {
+  // string:to_integer/1: an optional sign and digits; the rest is "leftover".
+  size_t i = 0;
+  bool negative = false;
+  if (i < expiration.size() && (expiration[i] == '+' || expiration[i] == '-')) {
+    negative = expiration[i] == '-';
+    ++i;
+  }
+  size_t digits_start = i;
+  int64_t value = 0;
+  bool overflow = false;
+  while (i < expiration.size() && std::isdigit(static_cast<unsigned char>(expiration[i]))) {
+    if (value > (INT64_MAX - 9) / 10) overflow = true;
+    if (!overflow) value = value * 10 + (expiration[i] - '0');
+    ++i;
+  }
+  const std::string prefix = fmt::format("invalid expiration '{}': ", expiration);
+  auto fail = [&](const std::string& term) { return precondition_failed(prefix + term); };
+  // `~p` of a two-element error tuple: Erlang breaks it after the comma, indented under the
+  // brace, when it does not fit in 80 columns from where it starts.
+  auto tuple = [&](std::string_view tag, std::string_view value) {
+    std::string flat = fmt::format("{{{},{}}}", tag, value);
+    if (prefix.size() + flat.size() <= 80) return flat;
+    return fmt::format("{{{},\n{}{}}}", tag, std::string(prefix.size() + 1, ' '), value);
+  };
+  if (i == digits_start) return fail("no_integer");
+  if (i != expiration.size()) {
+    return fail(tuple("leftover_string", fmt::format("\"{}\"", expiration.substr(i))));
+  }
+  const std::string_view digits = expiration.substr(digits_start, i - digits_start);
+  const std::string shown = (negative ? "-" : "") + std::string(digits);
+  if (overflow || value > kMaxExpiry) {
+    return fail(negative ? tuple("value_negative", shown) : tuple("value_too_large", shown));
+  }
+  if (negative) value = -value;
+  if (value < 0) return fail(tuple("value_negative", shown));
+  return value;
+}
+
+}  // namespace burrow::broker

@@ -1,0 +1,48 @@
+// The x-arguments of a classic queue, parsed and validated as RabbitMQ 3.10's
+// rabbit_amqqueue:declare_args/0 does, and the argument equivalence check on redeclare.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <burrow/field_table.h>
+#include <burrow/status.h>
+
+namespace burrow::broker {
+
+enum class Overflow : uint8_t { kDropHead, kRejectPublish, kRejectPublishDlx };
+
+// What a queue's arguments ask for; absent optionals are unset arguments.
+struct QueueArguments {
+  std::optional<int64_t> message_ttl;       // x-message-ttl, ms
+  std::optional<int64_t> expires;           // x-expires, ms
+  std::optional<int64_t> max_length;        // x-max-length, ready messages
+  std::optional<int64_t> max_length_bytes;  // x-max-length-bytes, ready body bytes
+  Overflow overflow = Overflow::kDropHead;  // x-overflow
+  std::optional<std::string> dead_letter_exchange;     // x-dead-letter-exchange
+  std::optional<std::string> dead_letter_routing_key;  // x-dead-letter-routing-key
+  std::optional<uint8_t> max_priority;                 // x-max-priority
+  bool single_active_consumer = false;                 // x-single-active-consumer
+  // Burrow extension with RabbitMQ's name (quorum queues only in RabbitMQ): a message
+  // delivered more than this many times is dead-lettered with reason delivery_limit.
+  std::optional<int64_t> delivery_limit;  // x-delivery-limit
+};
+
+// Validates and parses `args` for a new classic queue. `resource` is "queue 'q' in vhost '/'".
+// Errors: 406 "invalid arg 'x-...' for queue 'q' in vhost '/': {value_negative,-1}" (and the
+// other RabbitMQ error terms), and for arguments of other queue types "invalid arg 'x-...' for
+// queue 'q' in vhost '/' of queue type rabbit_classic_queue".
+Result<QueueArguments> parse_queue_arguments(const FieldTable& args, std::string_view resource);
+
+// The redeclaration check: compares RabbitMQ's fixed set of classic-queue keys in its order
+// (x-queue-type absent == "classic"). Error: 406 "inequivalent arg ...".
+Status check_queue_arguments_equivalent(const FieldTable& current, const FieldTable& received,
+                                        std::string_view resource);
+
+// Parses a per-message expiration property as rabbit_basic:parse_expiration (a decimal
+// integer, 0 to 10 years). Error: 406 "invalid expiration 'X': no_integer" and the like.
+Result<int64_t> parse_expiration(std::string_view expiration);
+
+}  // namespace burrow::broker
