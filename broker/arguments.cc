@@ -45,9 +45,29 @@ std::string_view erlang_type_name(FieldValue::Type type) {
   return "unknown";
 }
 
+std::string erlang_value(const FieldValue& value) {
+  if (const std::string* s = value.as_string()) return *s;
+  if (auto i = value.as_integer()) return std::to_string(*i);
+  if (const bool* b = value.get_if<bool>()) return *b ? "true" : "false";
+  double d = 0;
+  if (const float* f = value.get_if<float>())
+    d = *f;
+  else if (const double* dd = value.get_if<double>())
+    d = *dd;
+  else
+    return to_string(value);
+  // Erlang prints floats in their shortest round-trip form, always with a fraction.
+  std::string out = fmt::format("{}", d);
+  if (out.find_first_of(".e") == std::string::npos) out += ".0";
+  if (auto e = out.find('e'); e != std::string::npos && out.find('.') == std::string::npos) {
+    out.insert(e, ".0");
+  }
+  return out;
+}
+
 std::string describe_arg(const FieldValue* value) {
   if (value == nullptr) return "none";
-  return fmt::format("the value '{}' of type '{}'", to_string(*value),
+  return fmt::format("the value '{}' of type '{}'", erlang_value(*value),
                      erlang_type_name(value->type()));
 }
 
@@ -73,10 +93,20 @@ Status assert_arg_equivalence(const FieldTable& current, const FieldTable& recei
   const FieldValue* orig = current.find(key);
   const FieldValue* now = received.find(key);
   if (equivalent(orig, now)) return Status();
+  // rabbit_misc:assert_args_equivalence1: with both present the bare values are printed,
+  // with one missing the typed form ("the value ... of type ...") and "none".
+  std::string received_text, current_text;
+  if (orig != nullptr && now != nullptr) {
+    received_text = "'" + erlang_value(*now) + "'";
+    current_text = "'" + erlang_value(*orig) + "'";
+  } else {
+    received_text = describe_arg(now);
+    current_text = describe_arg(orig);
+  }
   return precondition_failed(
       fmt::format("inequivalent arg '{}' for {}: received {} but current "
                   "is {}",
-                  key, resource, describe_arg(now), describe_arg(orig)));
+                  key, resource, received_text, current_text));
 }
 
 }  // namespace burrow::broker

@@ -13,6 +13,10 @@ namespace burrow::broker {
 // RabbitMQ's name for a field type: longstr, signedint, long, bool, table, array, ...
 std::string_view erlang_type_name(FieldValue::Type type);
 
+// A value as Erlang prints it in RabbitMQ's texts: string content, integers, true/false,
+// floats with a fraction (5.0).
+std::string erlang_value(const FieldValue& value);
+
 // A value as RabbitMQ's rabbit_misc:val/1 prints it in an equivalence error: "none" when
 // absent, else "the value 'V' of type 'T'".
 std::string describe_arg(const FieldValue* value);

@@ -75,6 +75,22 @@ Result<ConnectionPtr> BrokerCore::connect(const ConnectInfo& info) {
                                       std::move(vhost));
 }
 
+void BrokerCore::register_reply_channel(const std::string& key, std::weak_ptr<Channel> channel) {
+  std::lock_guard lock(mu_);
+  reply_channels_[key] = std::move(channel);
+}
+
+void BrokerCore::unregister_reply_channel(const std::string& key) {
+  std::lock_guard lock(mu_);
+  reply_channels_.erase(key);
+}
+
+std::shared_ptr<Channel> BrokerCore::find_reply_channel(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  auto it = reply_channels_.find(key);
+  return it == reply_channels_.end() ? nullptr : it->second.lock();
+}
+
 Result<VHostPtr> BrokerCore::find_vhost(const std::string& name) const {
   std::lock_guard lock(mu_);
   auto it = vhosts_.find(name);

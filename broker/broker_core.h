@@ -31,12 +31,14 @@
 
 #include "base/thread_annotations.h"
 #include "broker/connection.h"
-#include "broker/vhost.h"
 #include "broker/timer_service.h"
+#include "broker/vhost.h"
 #include "broker/worker_pool.h"
 #include "storage/store.h"
 
 namespace burrow::broker {
+
+class Channel;
 
 // An authenticated client asking for a vhost.
 struct ConnectInfo {
@@ -74,6 +76,11 @@ class BrokerCore {
 
   Result<VHostPtr> find_vhost(const std::string& name) const;
 
+  // Direct reply-to: channels with a reply consumer, by the key in their reply address.
+  void register_reply_channel(const std::string& key, std::weak_ptr<Channel> channel);
+  void unregister_reply_channel(const std::string& key);
+  std::shared_ptr<Channel> find_reply_channel(std::string_view key) const;
+
   // Stops the worker threads. Pending deliveries are dropped. Idempotent.
   void shutdown();
 
@@ -91,6 +98,7 @@ class BrokerCore {
   mutable std::mutex mu_;
   std::map<std::string, VHostPtr, std::less<>> vhosts_ GUARDED_BY(mu_);
   std::map<std::string, std::string, std::less<>> users_ GUARDED_BY(mu_);  // name -> password
+  std::map<std::string, std::weak_ptr<Channel>, std::less<>> reply_channels_ GUARDED_BY(mu_);
 };
 
 }  // namespace burrow::broker

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/arguments.h"
 #include "broker/broker_core.h"
 #include "broker/names.h"
 
@@ -87,15 +88,13 @@ Result<QueuePtr> Channel::resolve_queue(std::string_view name) {
 Result<QueueDeclareResult> Channel::declare_queue(QueueDeclareRequest request) {
   // RabbitMQ strips CR and LF from queue names.
   std::erase_if(request.name, [](char c) { return c == '\r' || c == '\n'; });
+  // The direct reply-to pseudo-queue always "exists" with one consumer (rabbit_channel).
+  if (request.name == kReplyToQueue) return QueueDeclareResult{request.name, 0, 1};
   bool server_named = false;
-  if (request.name.empty()) {
-    if (request.passive) {
-      if (last_queue_.empty()) return not_found("no previously declared queue");
-      request.name = last_queue_;
-    } else {
-      request.name = generate_name("amq.gen-");
-      server_named = true;
-    }
+  // A passive declare of "" looks for a queue named "" (no last-queue shortcut), as RabbitMQ.
+  if (request.name.empty() && !request.passive) {
+    request.name = generate_name("amq.gen-");
+    server_named = true;
   }
   QueueSettings settings;
   settings.name = request.name;
@@ -138,11 +137,15 @@ Result<uint32_t> Channel::purge_queue(std::string_view queue) {
   return q->purge();
 }
 
-Result<uint32_t> Channel::delete_queue(std::string_view queue, bool if_unused, bool if_empty) {
+Result<uint32_t> Channel::delete_queue(std::string_view queue, bool if_unused, bool if_empty,
+                                       const std::function<void(uint32_t)>& on_ok) {
   std::string name = queue_name_or_last(queue);
   if (name.empty()) return not_found("no previously declared queue");
   ASSIGN_OR_RETURN(DeletedQueue deleted,
                    vhost_.delete_queue(name, connection_->id(), if_unused, if_empty));
+  // delete-ok first, then the cancel notifications (RabbitMQ's queue process tells the
+  // consumers' channels after the deleting channel has answered).
+  if (on_ok) on_ok(deleted.message_count);
   for (const ConsumerPtr& c : deleted.consumers) c->channel().consumer_cancelled_by_broker(c);
   return deleted.message_count;
 }
@@ -192,8 +195,17 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
   // leaves no hole in the confirms (RabbitMQ numbers only accepted publishes).
   const RouteResult* result = nullptr;
   RETURN_IF_ERROR(route(exchange, routing_key, *message, result));
+  ASSIGN_OR_RETURN(message, with_reply_address(std::move(message)));
   ASSIGN_OR_RETURN(EnqueueOptions options, check_properties(*message));
   message = without_bcc(std::move(message));
+  if (exchange.empty() && routing_key.starts_with(kReplyToPrefix)) {
+    // A reply goes straight to the requesting channel; as far as routing goes it reached no
+    // queue, so a mandatory reply also comes back as NO_ROUTE (RabbitMQ 3.10, observed).
+    if (auto requester =
+            connection_->core().find_reply_channel(routing_key.substr(kReplyToPrefix.size()))) {
+      requester->deliver_reply(message);
+    }
+  }
   if (tx_mode_) {
     // Routed now so a missing exchange fails at publish time, as in RabbitMQ; delivered at
     // commit.
@@ -228,6 +240,21 @@ void Channel::enqueue_routed(const RouteResult& result, bool mandatory,
   if (seq != 0) confirms_.resolve(seq, !rejected);
 }
 
+Result<StoredMessagePtr> Channel::with_reply_address(StoredMessagePtr message) {
+  const auto& reply_to = message->message.properties.reply_to;
+  if (!reply_to || *reply_to != kReplyToQueue) return message;
+  std::string key;
+  {
+    std::lock_guard lock(mu_);
+    if (reply_tag_.empty()) return precondition_failed("fast reply consumer does not exist");
+    key = reply_key_;
+  }
+  auto copy = std::make_shared<StoredMessage>(*message);
+  copy->message.properties.reply_to = std::string(kReplyToPrefix) + key;
+  copy->wire_properties.clear();
+  return StoredMessagePtr(std::move(copy));
+}
+
 StoredMessagePtr Channel::without_bcc(StoredMessagePtr message) {
   // BCC keys route the message but are removed before any queue sees it
   // (rabbit_basic:strip_bcc_header).
@@ -250,15 +277,27 @@ Result<EnqueueOptions> Channel::check_properties(const StoredMessage& message) c
   // rabbit_channel:check_user_id_header: a user_id must name the authenticated user.
   const BasicProperties& props = message.message.properties;
   if (props.user_id && *props.user_id != connection_->user()) {
-    return precondition_failed(fmt::format(
-        "user_id property set to '{}' but authenticated user was '{}'", *props.user_id,
-        connection_->user()));
+    return precondition_failed(
+        fmt::format("user_id property set to '{}' but authenticated user was '{}'", *props.user_id,
+                    connection_->user()));
   }
   // rabbit_channel:check_expiration_header.
   EnqueueOptions options;
   if (props.expiration) {
     ASSIGN_OR_RETURN(int64_t ttl, parse_expiration(*props.expiration));
     options.message_ttl = ttl;
+  }
+  // rabbit_basic:header_routes: CC and BCC must be arrays (their non-string elements are
+  // ignored).
+  if (props.headers) {
+    for (const char* name : {"CC", "BCC"}) {
+      const FieldValue* v = props.headers->find(name);
+      if (v != nullptr && !v->is<FieldArray>()) {
+        return precondition_failed(
+            fmt::format("invalid message: {{unacceptable_type_in_header,\"{}\",{}}}", name,
+                        erlang_type_name(v->type())));
+      }
+    }
   }
   return options;
 }
@@ -277,8 +316,35 @@ void Channel::flush() {
 
 // ---- consuming -------------------------------------------------------------------------
 
+Result<std::string> Channel::consume_replies(ConsumeRequest request,
+                                             const std::function<void(const std::string&)>& on_ok) {
+  std::string tag = request.tag.empty() ? generate_name("amq.ctag-") : std::move(request.tag);
+  std::lock_guard lock(mu_);
+  if (consumers_.contains(tag) || tag == reply_tag_) {
+    return not_allowed("attempt to reuse consumer tag '" + tag + "'");
+  }
+  if (!reply_tag_.empty()) return precondition_failed("reply consumer already set");
+  if (!request.no_ack) return precondition_failed("reply consumer cannot acknowledge");
+  reply_tag_ = tag;
+  reply_key_ = generate_name("");
+  connection_->core().register_reply_channel(reply_key_, weak_from_this());
+  if (on_ok) on_ok(tag);
+  return tag;
+}
+
+void Channel::deliver_reply(const StoredMessagePtr& message) {
+  std::lock_guard lock(mu_);
+  if (closed_ || reply_tag_.empty()) return;
+  // RabbitMQ hands replies over without taking a delivery tag from the channel's counter
+  // (observed: every reply carries the channel's next tag).
+  QueueEntry entry;
+  entry.message = message;
+  sink_->on_deliver(reply_tag_, next_delivery_tag_, entry);
+}
+
 Result<std::string> Channel::consume(ConsumeRequest request,
                                      const std::function<void(const std::string&)>& on_ok) {
+  if (request.queue == kReplyToQueue) return consume_replies(std::move(request), on_ok);
   ASSIGN_OR_RETURN(QueuePtr queue, resolve_queue(request.queue));
   ConsumerSettings settings;
   settings.tag = request.tag.empty() ? generate_name("amq.ctag-") : std::move(request.tag);
@@ -288,8 +354,9 @@ Result<std::string> Channel::consume(ConsumeRequest request,
   if (const FieldValue* p = request.arguments.find("x-priority")) {
     auto v = p->as_integer();
     if (!v) {
-      return precondition_failed(
-          fmt::format("invalid arg 'x-priority' for {}: {}", "consumer", to_string(*p)));
+      return precondition_failed(fmt::format(
+          "invalid arg 'x-priority' for queue '{}' in vhost '{}': \"expected integer, got {}\"",
+          queue->name(), vhost_.name(), erlang_type_name(p->type())));
     }
     settings.priority = static_cast<int32_t>(*v);
   }
@@ -314,6 +381,11 @@ Status Channel::cancel(const std::string& tag, const std::function<void()>& on_o
   ConsumerPtr consumer;
   {
     std::lock_guard lock(mu_);
+    if (!reply_tag_.empty() && tag == reply_tag_) {
+      connection_->core().unregister_reply_channel(reply_key_);
+      reply_tag_.clear();
+      reply_key_.clear();
+    }
     auto it = consumers_.find(tag);
     if (it != consumers_.end()) {
       consumer = std::move(it->second);
@@ -380,8 +452,7 @@ void Channel::deliver(const ConsumerPtr& consumer, std::vector<QueueEntry> entri
         uint64_t delivery_tag = next_delivery_tag_++;
         sink_->on_deliver(tag, delivery_tag, e);
         if (!consumer->no_ack()) {
-          unacked_.push_back(
-              Unacked{delivery_tag, consumer->queue(), consumer, std::move(e), now});
+          unacked_.push_back(Unacked{delivery_tag, consumer->queue(), consumer, std::move(e), now});
         }
       }
       if (!consumer->no_ack()) arm_ack_timer_locked(now + ack_timeout_);
@@ -579,18 +650,41 @@ void Channel::close() {
     unacked_.clear();
     if (ack_timer_ != 0) connection_->core().timers().cancel(ack_timer_);
     ack_timer_ = 0;
+    if (!reply_key_.empty()) connection_->core().unregister_reply_channel(reply_key_);
+    reply_tag_.clear();
+    reply_key_.clear();
   }
   for (TxSettle& s : tx_settles_) {
     for (Unacked& u : s.entries) unacked.push_back(std::move(u));
   }
   tx_settles_.clear();
   tx_publishes_.clear();
-  // Unacked messages go back to their queues, marked redelivered, in delivery order; then
-  // the consumers go (which may delete an auto-delete queue, messages and all, as RabbitMQ).
-  std::sort(unacked.begin(), unacked.end(),
-            [](const Unacked& a, const Unacked& b) { return a.tag < b.tag; });
-  settle(std::move(unacked), Settle::kRequeue);
-  for (const ConsumerPtr& c : consumers) c->queue()->remove_consumer(*c);
+  // Each queue the channel touched loses the channel's consumers and gets its unacked
+  // messages back (redelivered) in one step, as RabbitMQ's queue process handles a channel
+  // going down; an auto-delete queue may go with its last consumer, messages and all.
+  std::vector<QueuePtr> queues;
+  for (const Unacked& u : unacked) queues.push_back(u.queue);
+  for (const ConsumerPtr& c : consumers) queues.push_back(c->queue());
+  std::sort(queues.begin(), queues.end());
+  queues.erase(std::unique(queues.begin(), queues.end()), queues.end());
+  // The channel's deliveries no longer hold their consumers' credit.
+  for (const Unacked& u : unacked) {
+    if (u.consumer) u.consumer->release_credit(1);
+  }
+  std::vector<const Consumer*> detached;
+  std::vector<QueueEntry> entries;
+  for (const QueuePtr& q : queues) {
+    detached.clear();
+    entries.clear();
+    for (const ConsumerPtr& c : consumers) {
+      if (c->queue() == q) detached.push_back(c.get());
+    }
+    for (Unacked& u : unacked) {
+      if (u.queue == q) entries.push_back(std::move(u.entry));
+    }
+    q->detach(detached, std::move(entries));
+    entries = {};
+  }
 }
 
 size_t Channel::unacked_count() const {

@@ -27,6 +27,11 @@
 
 namespace burrow::broker {
 
+// Direct reply-to: consuming from this pseudo-queue (no-ack) makes requests published with
+// reply_to set to it get a private reply address, "amq.rabbitmq.reply-to.<key>".
+inline constexpr std::string_view kReplyToQueue = "amq.rabbitmq.reply-to";
+inline constexpr std::string_view kReplyToPrefix = "amq.rabbitmq.reply-to.";
+
 // What a channel tells its adapter. Calls for deliveries and cancels come from worker
 // threads with the channel's delivery lock held, in delivery-tag order; implementations must
 // be quick and must not call back into the channel.
@@ -105,7 +110,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   Status unbind_queue(std::string_view queue, std::string_view exchange,
                       std::string_view routing_key, const FieldTable& arguments);
   Result<uint32_t> purge_queue(std::string_view queue);
-  Result<uint32_t> delete_queue(std::string_view queue, bool if_unused, bool if_empty);
+  // `on_ok(message_count)` runs before consumers of the queue are told it is gone.
+  Result<uint32_t> delete_queue(std::string_view queue, bool if_unused, bool if_empty,
+                                const std::function<void(uint32_t)>& on_ok = nullptr);
 
   // ---- publishing ----
   // Routes and enqueues a message. Unroutable mandatory messages come back via on_return;
@@ -126,6 +133,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // Errors: 404/405 queue, 403 exclusive use, 530 tag reuse, 406 bad arguments.
   Result<std::string> consume(ConsumeRequest request,
                               const std::function<void(const std::string&)>& on_ok);
+  Result<std::string> consume_replies(ConsumeRequest request,
+                                      const std::function<void(const std::string&)>& on_ok);
   // basic.cancel. An unknown tag is not an error. `on_ok` runs under the delivery lock after
   // the consumer's last delivery.
   Status cancel(const std::string& tag, const std::function<void()>& on_ok);
@@ -159,6 +168,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void deliver(const ConsumerPtr& consumer, std::vector<QueueEntry> entries);
   // Called when the broker cancels a consumer (its queue was deleted).
   void consumer_cancelled_by_broker(const ConsumerPtr& consumer);
+  // A reply published to this channel's direct reply-to address.
+  void deliver_reply(const StoredMessagePtr& message);
 
   // Counts for tests and management.
   size_t unacked_count() const;
@@ -193,6 +204,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void arm_ack_timer_locked(TimeMs due) REQUIRES(mu_);
   void on_ack_timer();
   static StoredMessagePtr without_bcc(StoredMessagePtr message);
+  // Direct reply-to: a request's reply_to "amq.rabbitmq.reply-to" becomes this channel's reply
+  // address. Error: 406 "fast reply consumer does not exist".
+  Result<StoredMessagePtr> with_reply_address(StoredMessagePtr message);
   void notify_queues_of_credit();
 
   const ConnectionPtr connection_;
@@ -247,6 +261,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   std::deque<Unacked> unacked_ GUARDED_BY(mu_);  // ascending delivery tag
   std::unordered_map<std::string, ConsumerPtr> consumers_ GUARDED_BY(mu_);
   uint64_t ack_timer_ GUARDED_BY(mu_) = 0;
+  // Direct reply-to consumer: its tag and the key of this channel's reply address.
+  std::string reply_tag_ GUARDED_BY(mu_);
+  std::string reply_key_ GUARDED_BY(mu_);
 };
 
 using ChannelPtr = std::shared_ptr<Channel>;

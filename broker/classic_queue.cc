@@ -26,10 +26,14 @@ StoredMessagePtr with_delivery_count(const StoredMessagePtr& message, uint32_t c
 
 std::string_view death_reason_name(DeathReason reason) {
   switch (reason) {
-    case DeathReason::kRejected: return "rejected";
-    case DeathReason::kExpired: return "expired";
-    case DeathReason::kMaxlen: return "maxlen";
-    case DeathReason::kDeliveryLimit: return "delivery_limit";
+    case DeathReason::kRejected:
+      return "rejected";
+    case DeathReason::kExpired:
+      return "expired";
+    case DeathReason::kMaxlen:
+      return "maxlen";
+    case DeathReason::kDeliveryLimit:
+      return "delivery_limit";
   }
   return "unknown";
 }
@@ -278,6 +282,8 @@ Result<std::optional<QueueEntry>> ClassicQueue::get(bool no_ack, uint32_t& remai
       out = pop_head_locked();
       out->delivery_count++;
       if (!no_ack) unacked_++;
+      // Expired messages that just reached the head go before the count is taken.
+      expire_heads_locked(now, dead);
       arm_ttl_timer_locked();
     }
     remaining = static_cast<uint32_t>(ready_count_);
@@ -293,7 +299,10 @@ Status ClassicQueue::add_consumer(ConsumerPtr consumer) {
   if (deleted_) {
     return not_found("no queue '" + settings_.name + "' in vhost '" + settings_.vhost + "'");
   }
-  if (has_exclusive_consumer_ || (consumer->settings().exclusive && !consumers_.empty())) {
+  // An exclusive consumer excludes others; on a single-active-consumer queue it is refused
+  // even alone (RabbitMQ 3.10, observed).
+  if (has_exclusive_consumer_ || (consumer->settings().exclusive && !consumers_.empty()) ||
+      (consumer->settings().exclusive && arguments_.single_active_consumer)) {
     return access_refused("queue '" + settings_.name + "' in vhost '" + settings_.vhost +
                           "' in exclusive use");
   }
@@ -316,32 +325,58 @@ Status ClassicQueue::add_consumer(ConsumerPtr consumer) {
   return Status();
 }
 
+bool ClassicQueue::remove_consumer_locked(const Consumer& consumer) {
+  auto it = std::find_if(consumers_.begin(), consumers_.end(),
+                         [&](const ConsumerPtr& c) { return c.get() == &consumer; });
+  if (it == consumers_.end()) return false;
+  if ((*it)->settings().exclusive) has_exclusive_consumer_ = false;
+  if (arguments_.single_active_consumer && it == consumers_.begin() && (*it)->unacked() > 0) {
+    sac_waiting_for_ = *it;
+  }
+  consumers_.erase(it);
+  if (consumers_.empty() && !deleted_) {
+    last_used_ = context_.clock->now_ms();
+    if (arguments_.expires) arm_expiry_timer_locked(last_used_ + *arguments_.expires);
+    return settings_.auto_delete;
+  }
+  // Single active consumer: the next one takes over and gets what is waiting.
+  if (!ready_empty_locked()) schedule_drain_locked();
+  return false;
+}
+
 void ClassicQueue::remove_consumer(const Consumer& consumer) {
   bool now_unused = false;
   {
     std::lock_guard lock(mu_);
-    auto it = std::find_if(consumers_.begin(), consumers_.end(),
-                           [&](const ConsumerPtr& c) { return c.get() == &consumer; });
-    if (it == consumers_.end()) return;
-    if ((*it)->settings().exclusive) has_exclusive_consumer_ = false;
-    consumers_.erase(it);
-    if (consumers_.empty() && !deleted_) {
-      last_used_ = context_.clock->now_ms();
-      if (arguments_.expires) arm_expiry_timer_locked(last_used_ + *arguments_.expires);
-      now_unused = settings_.auto_delete;
-    } else if (!ready_empty_locked()) {
-      // Single active consumer: the next one takes over and gets what is waiting.
-      schedule_drain_locked();
-    }
+    now_unused = remove_consumer_locked(consumer);
   }
   // RabbitMQ deletes an auto-delete queue when its last consumer goes (never before it had
   // one).
   if (now_unused && context_.delete_me) context_.delete_me(shared_from_this());
 }
 
+void ClassicQueue::detach(std::span<const Consumer* const> consumers,
+                          std::vector<QueueEntry> unacked) {
+  std::vector<DeadLetter> dead;
+  bool now_unused = false;
+  {
+    std::lock_guard lock(mu_);
+    unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(unacked.size()));
+    if (!deleted_ && !unacked.empty()) requeue_locked(std::move(unacked), true, dead);
+    for (const Consumer* c : consumers) now_unused = remove_consumer_locked(*c) || now_unused;
+    check_sac_handover_locked();
+  }
+  dead_letter(std::move(dead));
+  if (now_unused && context_.delete_me) context_.delete_me(shared_from_this());
+}
+
 const ConsumerPtr* ClassicQueue::pick_consumer_locked() {
   const size_t n = consumers_.size();
   if (arguments_.single_active_consumer) {
+    if (sac_waiting_for_) {
+      if (sac_waiting_for_->unacked() > 0) return nullptr;
+      sac_waiting_for_.reset();
+    }
     for (size_t i = 0; i < n; ++i) {
       // The active consumer is the first one still registered.
       if (consumers_[i]->cancelled()) continue;
@@ -369,6 +404,13 @@ const ConsumerPtr* ClassicQueue::pick_consumer_locked() {
   return nullptr;
 }
 
+void ClassicQueue::check_sac_handover_locked() {
+  if (sac_waiting_for_ && sac_waiting_for_->unacked() == 0) {
+    sac_waiting_for_.reset();
+    if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
+  }
+}
+
 void ClassicQueue::notify_credit() {
   std::lock_guard lock(mu_);
   if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
@@ -379,6 +421,7 @@ void ClassicQueue::notify_credit() {
 void ClassicQueue::settle(std::span<const QueueEntry> entries) {
   std::lock_guard lock(mu_);
   unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+  check_sac_handover_locked();
   // Acks free consumer credit: deliver what is waiting.
   if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
 }
@@ -388,6 +431,7 @@ void ClassicQueue::discard(std::vector<QueueEntry> entries) {
   {
     std::lock_guard lock(mu_);
     unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+    check_sac_handover_locked();
     for (auto& e : entries) collect_dead(dead, std::move(e.message), DeathReason::kRejected);
     if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
   }
@@ -400,6 +444,15 @@ void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered) {
     std::lock_guard lock(mu_);
     unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
     if (deleted_) return;
+    requeue_locked(std::move(entries), redelivered, dead);
+    check_sac_handover_locked();
+  }
+  dead_letter(std::move(dead));
+}
+
+void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelivered,
+                                  std::vector<DeadLetter>& dead) {
+  {
     if (arguments_.delivery_limit && redelivered) {
       // Burrow's x-delivery-limit: past the limit a message is dead-lettered with reason
       // delivery_limit; below it, it carries x-delivery-count, as on RabbitMQ's quorum queues.
@@ -422,7 +475,6 @@ void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered) {
     arm_ttl_timer_locked();
     if (!consumers_.empty()) schedule_drain_locked();
   }
-  dead_letter(std::move(dead));
 }
 
 void ClassicQueue::return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) {

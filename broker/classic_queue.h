@@ -32,6 +32,7 @@ class ClassicQueue final : public Queue {
   void discard(std::vector<QueueEntry> entries) override;
   void requeue(std::vector<QueueEntry> entries, bool redelivered) override;
   void return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) override;
+  void detach(std::span<const Consumer* const> consumers, std::vector<QueueEntry> unacked) override;
   void notify_credit() override;
   void touch() override;
   uint32_t purge() override;
@@ -60,6 +61,11 @@ class ClassicQueue final : public Queue {
   void push_ready_locked(QueueEntry entry) REQUIRES(mu_);
   void insert_ready_locked(QueueEntry entry) REQUIRES(mu_);
   void reinsert_locked(std::vector<QueueEntry> entries, bool mark_redelivered) REQUIRES(mu_);
+  // requeue() under the lock: delivery limits, reinsertion, drop-head.
+  void requeue_locked(std::vector<QueueEntry> entries, bool redelivered,
+                      std::vector<DeadLetter>& dead) REQUIRES(mu_);
+  // Removes a consumer; returns whether the queue became unused and is auto-delete.
+  bool remove_consumer_locked(const Consumer& consumer) REQUIRES(mu_);
 
   // Expires the messages at the heads; collects dead letters.
   void expire_heads_locked(TimeMs now, std::vector<DeadLetter>& dead) REQUIRES(mu_);
@@ -72,8 +78,8 @@ class ClassicQueue final : public Queue {
   void on_expiry_timer();
   // Publishes dead letters (outside the lock); drops them without a dead-letter exchange.
   void dead_letter(std::vector<DeadLetter> dead);
-  void collect_dead(std::vector<DeadLetter>& dead, StoredMessagePtr message, DeathReason reason)
-      const;
+  void collect_dead(std::vector<DeadLetter>& dead, StoredMessagePtr message,
+                    DeathReason reason) const;
 
   void schedule_drain_locked() REQUIRES(mu_);
   void drain();
@@ -81,6 +87,8 @@ class ClassicQueue final : public Queue {
   // consumer), with its credit taken; nullptr if none can take one.
   const ConsumerPtr* pick_consumer_locked() REQUIRES(mu_);
   void take_for_delivery_locked(QueueEntry& entry, const Consumer& consumer) REQUIRES(mu_);
+  // Lets the next single active consumer take over once the cancelled one has settled.
+  void check_sac_handover_locked() REQUIRES(mu_);
 
   const QueueContext context_;
   const bool has_dlx_;
@@ -99,6 +107,9 @@ class ClassicQueue final : public Queue {
   std::vector<ConsumerPtr> consumers_ GUARDED_BY(mu_);
   size_t next_consumer_ GUARDED_BY(mu_) = 0;  // round-robin cursor within a priority
   bool had_consumers_ GUARDED_BY(mu_) = false;
+  // Single active consumer: an active consumer cancelled with messages still unacked keeps
+  // the next one waiting until those are settled or requeued, so they go first.
+  ConsumerPtr sac_waiting_for_ GUARDED_BY(mu_);
   bool has_exclusive_consumer_ GUARDED_BY(mu_) = false;
   bool drain_scheduled_ GUARDED_BY(mu_) = false;
   bool deleted_ GUARDED_BY(mu_) = false;

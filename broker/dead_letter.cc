@@ -74,9 +74,8 @@ DeadLetterMessage make_dead_letter_message(const StoredMessage& message, DeathRe
   auto dl = std::make_shared<StoredMessage>(message);
   dl->wire_properties.clear();
   BasicProperties& props = dl->message.properties;
-  const FieldTable* old_headers = message.message.properties.headers
-                                      ? &*message.message.properties.headers
-                                      : nullptr;
+  const FieldTable* old_headers =
+      message.message.properties.headers ? &*message.message.properties.headers : nullptr;
 
   // Routing keys of this life: the publish key plus CC and BCC.
   std::vector<std::string> life_keys{message.message.routing_key};
@@ -100,7 +99,8 @@ DeadLetterMessage make_dead_letter_message(const StoredMessage& message, DeathRe
       {"exchange", message.message.exchange},
       {"routing-keys", rks},
   };
-  if (props.expiration) info.entries().push_back(FieldEntry{"original-expiration", *props.expiration});
+  if (props.expiration)
+    info.entries().push_back(FieldEntry{"original-expiration", *props.expiration});
 
   FieldTable headers = old_headers ? *old_headers : FieldTable{};
   const FieldValue* x_death = headers.find("x-death");

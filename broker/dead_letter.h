@@ -14,8 +14,8 @@
 namespace burrow::broker {
 
 struct DeadLetterTarget {
-  std::string_view queue;                   // the queue the message dies in
-  std::string_view exchange;                // its x-dead-letter-exchange
+  std::string_view queue;                    // the queue the message dies in
+  std::string_view exchange;                 // its x-dead-letter-exchange
   const std::string* routing_key = nullptr;  // its x-dead-letter-routing-key, if any
 };
 

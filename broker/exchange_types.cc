@@ -212,8 +212,10 @@ Status HeadersExchange::validate_binding(const Binding& binding) const {
   if (v == nullptr) return Status();
   if (const std::string* s = v->get_if<std::string>()) {
     if (*s == "all" || *s == "any" || *s == "all-with-x" || *s == "any-with-x") return Status();
-    return precondition_failed("Invalid x-match field value <<\"" + *s +
-                               "\">>; expected all, any, all-with-x, or any-with-x");
+    // Erlang prints an empty binary as <<>>.
+    const std::string shown = s->empty() ? "<<>>" : "<<\"" + *s + "\">>";
+    return precondition_failed("Invalid x-match field value " + shown +
+                               "; expected all, any, all-with-x, or any-with-x");
   }
   return precondition_failed("Invalid x-match field type " +
                              std::string(erlang_type_name(v->type())) + " (value " + to_string(*v) +

@@ -39,8 +39,8 @@ struct QueueSettings {
 };
 
 struct QueueCounts {
-  uint32_t ready = 0;     // waiting for a consumer
-  uint32_t unacked = 0;   // delivered, not yet acked
+  uint32_t ready = 0;    // waiting for a consumer
+  uint32_t unacked = 0;  // delivered, not yet acked
   uint32_t consumers = 0;
 };
 
@@ -118,6 +118,12 @@ class Queue : public std::enable_shared_from_this<Queue> {
   // go back unchanged. `counted_unacked` says whether the drain counted them as unacked (it
   // does not for no-ack consumers).
   virtual void return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) = 0;
+
+  // A channel goes away: removes its consumers of this queue and requeues its unacked
+  // entries (redelivered) in one step, so the next consumer sees them first (RabbitMQ's
+  // handle_ch_down). May delete an auto-delete queue.
+  virtual void detach(std::span<const Consumer* const> consumers,
+                      std::vector<QueueEntry> unacked) = 0;
 
   // A consumer of this queue has more credit: deliver if messages are waiting.
   virtual void notify_credit() = 0;

@@ -16,11 +16,11 @@ enum class Overflow : uint8_t { kDropHead, kRejectPublish, kRejectPublishDlx };
 
 // What a queue's arguments ask for; absent optionals are unset arguments.
 struct QueueArguments {
-  std::optional<int64_t> message_ttl;       // x-message-ttl, ms
-  std::optional<int64_t> expires;           // x-expires, ms
-  std::optional<int64_t> max_length;        // x-max-length, ready messages
-  std::optional<int64_t> max_length_bytes;  // x-max-length-bytes, ready body bytes
-  Overflow overflow = Overflow::kDropHead;  // x-overflow
+  std::optional<int64_t> message_ttl;                  // x-message-ttl, ms
+  std::optional<int64_t> expires;                      // x-expires, ms
+  std::optional<int64_t> max_length;                   // x-max-length, ready messages
+  std::optional<int64_t> max_length_bytes;             // x-max-length-bytes, ready body bytes
+  Overflow overflow = Overflow::kDropHead;             // x-overflow
   std::optional<std::string> dead_letter_exchange;     // x-dead-letter-exchange
   std::optional<std::string> dead_letter_routing_key;  // x-dead-letter-routing-key
   std::optional<uint8_t> max_priority;                 // x-max-priority
@@ -35,6 +35,14 @@ struct QueueArguments {
 // other RabbitMQ error terms), and for arguments of other queue types "invalid arg 'x-...' for
 // queue 'q' in vhost '/' of queue type rabbit_classic_queue".
 Result<QueueArguments> parse_queue_arguments(const FieldTable& args, std::string_view resource);
+
+// rabbit_channel's check of the x-dead-letter-exchange type, made before validation. Error:
+// 406 "invalid type 'long' for arg 'x-dead-letter-exchange' in queue 'q' in vhost '/'".
+Status check_dead_letter_exchange_type(const FieldTable& args, std::string_view resource);
+
+// x-queue-master-locator must be client-local, min-masters or random; otherwise 541
+// INTERNAL_ERROR, as RabbitMQ 3.10.8's crash looks to a client.
+Status check_queue_master_locator(const FieldTable& args);
 
 // The redeclaration check: compares RabbitMQ's fixed set of classic-queue keys in its order
 // (x-queue-type absent == "classic"). Error: 406 "inequivalent arg ...".

@@ -8,18 +8,18 @@
 namespace burrow::broker {
 
 Result<QueuePtr> make_queue(QueueSettings settings, QueueContext context) {
-  const std::string resource = fmt::format("queue '{}' in vhost '{}'", settings.name,
-                                           settings.vhost);
+  const std::string resource =
+      fmt::format("queue '{}' in vhost '{}'", settings.name, settings.vhost);
+  ASSIGN_OR_RETURN(QueueArguments arguments, parse_queue_arguments(settings.arguments, resource));
   if (const FieldValue* type = settings.arguments.find("x-queue-type")) {
-    const std::string* name = type->get_if<std::string>();
-    if (name == nullptr || *name != "classic") {
+    const std::string& name = *type->get_if<std::string>();  // validated above
+    if (name != "classic") {
       // Quorum queues and streams come with their own issue; refuse rather than pretend.
-      return precondition_failed(fmt::format("invalid arg 'x-queue-type' for {}: queue type {} "
-                                             "is not supported yet",
-                                             resource, name ? "'" + *name + "'" : to_string(*type)));
+      return precondition_failed(
+          fmt::format("invalid arg 'x-queue-type' for {}: queue type '{}' is not supported yet",
+                      resource, name));
     }
   }
-  ASSIGN_OR_RETURN(QueueArguments arguments, parse_queue_arguments(settings.arguments, resource));
   return QueuePtr(std::make_shared<ClassicQueue>(std::move(settings), std::move(arguments),
                                                  std::move(context)));
 }

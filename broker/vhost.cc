@@ -39,8 +39,7 @@ constexpr std::string_view kDefaultExchangeRefusal =
 
 }  // namespace
 
-VHost::VHost(std::string name, VHostContext context)
-    : name_(std::move(name)), context_(context) {
+VHost::VHost(std::string name, VHostContext context) : name_(std::move(name)), context_(context) {
   declare_builtin_exchanges();
 }
 
@@ -112,6 +111,12 @@ Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
   }
   if (settings.name.starts_with("amq.")) {
     return access_refused("exchange name '" + settings.name + "' contains reserved prefix 'amq.*'");
+  }
+  if (const FieldValue* ae = settings.arguments.find("alternate-exchange");
+      ae != nullptr && !ae->is<std::string>()) {
+    return precondition_failed(fmt::format("invalid type '{}' for arg 'alternate-exchange' in {}",
+                                           erlang_type_name(ae->type()),
+                                           rs("exchange", settings.name, name_)));
   }
   ExchangeSettings s = settings;
   s.vhost = name_;
@@ -209,7 +214,11 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
   if (!server_named && settings.name.starts_with("amq.")) {
     return access_refused("queue name '" + settings.name + "' contains reserved prefix 'amq.*'");
   }
-  // Validate before taking the lock: a bad argument is the declarer's error.
+  // Validate before taking the lock: a bad argument is the declarer's error. RabbitMQ checks
+  // the dead-letter exchange's type first, then the arguments.
+  RETURN_IF_ERROR(
+      check_dead_letter_exchange_type(settings.arguments, rs("queue", settings.name, name_)));
+  RETURN_IF_ERROR(check_queue_master_locator(settings.arguments));
   ASSIGN_OR_RETURN(QueuePtr q, make_queue(settings, queue_context()));
   std::unique_lock lock(mu_);
   // Another declaration may have won the race while no lock was held.
@@ -378,11 +387,8 @@ Status VHost::unbind(const Binding& binding, uint64_t connection_id) {
       (binding.kind == DestinationKind::kExchange && binding.destination.empty())) {
     return access_refused(std::string(kDefaultExchangeRefusal));
   }
+  (void)connection_id;  // RabbitMQ lets any connection unbind an exclusive queue (observed)
   std::unique_lock lock(mu_);
-  if (binding.kind == DestinationKind::kQueue) {
-    auto it = queues_.find(binding.destination);
-    if (it != queues_.end()) RETURN_IF_ERROR(check_queue_access_locked(*it->second, connection_id));
-  }
   // A missing binding, source or destination is not an error (rabbit_binding absent_errs_only).
   Exchange* source = find_exchange_locked(binding.source);
   if (source == nullptr || !source->remove_binding(binding)) return Status();

@@ -340,6 +340,10 @@ void AmqpConnection::on_channel_frame(const protocol::Frame& frame) {
     ++open_channels_;
   }
   MethodError error = ch->handle_frame(frame);
+  if (error.status.code() == StatusCode::kInternalError) {
+    // An internal failure is RabbitMQ's crashed channel: its close names no method.
+    error.class_id = error.method_id = 0;
+  }
   if (!error.status.ok()) {
     if (reply_for(error.status).scope == ReplyScope::kChannel) {
       ch->close_with(error);

@@ -34,9 +34,13 @@ Status handle(AmqpChannel& ch, const protocol::QueuePurge& m) {
 }
 
 Status handle(AmqpChannel& ch, const protocol::QueueDelete& m) {
-  ASSIGN_OR_RETURN(uint32_t count, ch.core()->delete_queue(m.queue, m.if_unused, m.if_empty));
-  if (!m.no_wait) ch.send(protocol::QueueDeleteOk{count});
-  return Status();
+  const bool reply = !m.no_wait;
+  return ch.core()
+      ->delete_queue(m.queue, m.if_unused, m.if_empty,
+                     [&](uint32_t count) {
+                       if (reply) ch.send(protocol::QueueDeleteOk{count});
+                     })
+      .status();
 }
 
 }  // namespace burrow::server::handlers
