@@ -214,6 +214,19 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
     return Status();
   }
   const uint64_t seq = confirm_mode_ ? confirms_.next() : 0;
+  if (result->delay_ms > 0) {
+    // A delayed-message exchange holds it; like the plugin, the publish itself reaches no
+    // queue (so a mandatory publish comes back NO_ROUTE; docs/rabbitmq_compatibility.md).
+    std::vector<std::string> keys;
+    {
+      std::vector<std::string_view> views;
+      const auto& headers = message->message.properties.headers;
+      collect_routing_keys(routing_key, headers ? &*headers : nullptr, views);
+      keys.assign(views.begin(), views.end());
+      for (const std::string& k : message->bcc_keys) keys.push_back(k);
+    }
+    vhost_.delay(std::string(exchange), std::move(keys), message, options, result->delay_ms);
+  }
   enqueue_routed(*result, mandatory, message, options, seq);
   return Status();
 }

@@ -41,11 +41,20 @@ size_t Exchange::remove_bindings_to(DestinationKind kind, std::string_view desti
 }
 
 bool is_known_exchange_type(std::string_view type) {
-  return type == "direct" || type == "fanout" || type == "topic" || type == "headers";
+  return type == "direct" || type == "fanout" || type == "topic" || type == "headers" ||
+         type == kDelayedExchangeType;
 }
 
 ExchangePtr make_exchange(ExchangeSettings settings) {
-  const std::string type = settings.type;
+  std::string type = settings.type;
+  if (type == kDelayedExchangeType) {
+    // The delayed-message exchange routes as its x-delayed-type once a message's delay is
+    // over; it keeps its own type name (the vhost does the delaying).
+    const FieldValue* inner = settings.arguments.find("x-delayed-type");
+    const std::string* name = inner ? inner->get_if<std::string>() : nullptr;
+    if (name == nullptr) return nullptr;
+    type = *name;
+  }
   if (type == "direct") return std::make_shared<DirectExchange>(std::move(settings));
   if (type == "fanout") return std::make_shared<FanoutExchange>(std::move(settings));
   if (type == "topic") return std::make_shared<TopicExchange>(std::move(settings));

@@ -81,7 +81,13 @@ class Exchange {
 
 using ExchangePtr = std::shared_ptr<Exchange>;
 
-// The exchange types a declaration may name, and a factory for them.
+// The delayed-message exchange type of RabbitMQ's rabbitmq-delayed-message-exchange plugin:
+// argument x-delayed-type names the routing type; a message with header x-delay (ms) is routed
+// when its delay is over.
+inline constexpr std::string_view kDelayedExchangeType = "x-delayed-message";
+
+// The exchange types a declaration may name, and a factory for them (nullptr for a
+// delayed-message exchange without a valid x-delayed-type).
 bool is_known_exchange_type(std::string_view type);
 ExchangePtr make_exchange(ExchangeSettings settings);
 

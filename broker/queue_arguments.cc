@@ -79,7 +79,7 @@ Check check_one_of(const FieldValue& v, std::initializer_list<std::string_view> 
 }
 
 // Arguments RabbitMQ 3.10 accepts only on quorum queues or streams. (x-delivery-limit is
-// one too, but Burrow supports it on classic queues; docs/compatibility.md.)
+// one too, but Burrow supports it on classic queues; docs/rabbitmq_compatibility.md.)
 constexpr std::array<std::string_view, 8> kOtherQueueTypeArgs = {
     "x-max-in-memory-length",      "x-max-in-memory-bytes",
     "x-dead-letter-strategy",      "x-max-age",

@@ -112,6 +112,22 @@ Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
   if (settings.name.starts_with("amq.")) {
     return access_refused("exchange name '" + settings.name + "' contains reserved prefix 'amq.*'");
   }
+  if (settings.type == kDelayedExchangeType) {
+    // rabbit_exchange_type_delayed_message:validate/1.
+    const FieldValue* inner = settings.arguments.find("x-delayed-type");
+    if (inner == nullptr) {
+      return precondition_failed(
+          "Invalid argument, 'x-delayed-type' must be an existing exchange type");
+    }
+    const std::string* inner_name = inner->get_if<std::string>();
+    if (inner_name == nullptr) {
+      return precondition_failed("Invalid argument, 'x-delayed-type' must be of type longstr");
+    }
+    if (!is_known_exchange_type(*inner_name) || *inner_name == kDelayedExchangeType) {
+      return precondition_failed(
+          "Invalid argument, 'x-delayed-type' must be an existing exchange type");
+    }
+  }
   if (const FieldValue* ae = settings.arguments.find("alternate-exchange");
       ae != nullptr && !ae->is<std::string>()) {
     return precondition_failed(fmt::format("invalid type '{}' for arg 'alternate-exchange' in {}",
@@ -281,6 +297,28 @@ void VHost::dead_letter(const Queue& source, std::vector<DeadLetter> dead) {
   }
 }
 
+void VHost::delay(std::string exchange, std::vector<std::string> routing_keys,
+                  StoredMessagePtr message, EnqueueOptions options, int64_t delay_ms) {
+  std::weak_ptr<VHost> weak = weak_from_this();
+  const TimeMs due = context_.clock->now_ms() + delay_ms;
+  context_.timers->schedule(
+      due, [weak, exchange = std::move(exchange), keys = std::move(routing_keys),
+            message = std::move(message), options] {
+        auto self = weak.lock();
+        if (!self) return;
+        std::vector<std::string_view> views(keys.begin(), keys.end());
+        const auto& headers = message->message.properties.headers;
+        RouteResult routed;
+        // The release: routed past the delay (the publish itself was checked when it came in).
+        if (!self->route(exchange, RoutingInput{views, headers ? &*headers : nullptr}, routed,
+                         /*allow_internal=*/true, /*skip_delay=*/true)
+                 .ok()) {
+          return;
+        }
+        for (const QueuePtr& q : routed.queues) (void)q->enqueue(message, options);
+      });
+}
+
 Result<QueuePtr> VHost::find_queue(std::string_view name, uint64_t connection_id) const {
   std::shared_lock lock(mu_);
   auto it = queues_.find(name);
@@ -400,7 +438,7 @@ Status VHost::unbind(const Binding& binding, uint64_t connection_id) {
 // ---- routing -----------------------------------------------------------------------------
 
 Status VHost::route(std::string_view exchange, const RoutingInput& input, RouteResult& out,
-                    bool allow_internal) const {
+                    bool allow_internal, bool skip_delay) const {
   out.queues.clear();
   out.cacheable = true;
   std::shared_lock lock(mu_);
@@ -415,6 +453,16 @@ Status VHost::route(std::string_view exchange, const RoutingInput& input, RouteR
     if (start == nullptr) return not_found(exchange_not_found(exchange));
     if (start->settings().internal && !allow_internal) {
       return access_refused("cannot publish to internal " + rs("exchange", exchange, name_));
+    }
+    if (start->settings().type == kDelayedExchangeType && !skip_delay && input.headers) {
+      // The plugin holds a message with a positive integer x-delay; it reaches no queue now.
+      if (const FieldValue* d = input.headers->find("x-delay")) {
+        if (auto delay = d->as_integer(); delay && *delay > 0) {
+          out.delay_ms = *delay;
+          out.cacheable = false;
+          return Status();
+        }
+      }
     }
     // Walk exchange-to-exchange bindings; each exchange is visited once per publish.
     std::vector<const Exchange*> visited;

@@ -35,6 +35,9 @@ struct RouteResult {
   // False when the result depended on message headers (a headers exchange was visited), so
   // it must not be cached by (exchange, routing key).
   bool cacheable = true;
+  // For a publish to a delayed-message exchange with an x-delay header: how long to hold the
+  // message before routing it (queues is then empty).
+  int64_t delay_ms = 0;
 };
 
 struct DeclaredQueue {
@@ -92,11 +95,16 @@ class VHost : public std::enable_shared_from_this<VHost> {
   // Routes a publish from `exchange`. Errors: 404 missing exchange, 403 internal exchange
   // (unless `allow_internal`, as for dead-lettering).
   Status route(std::string_view exchange, const RoutingInput& input, RouteResult& out,
-               bool allow_internal = false) const;
+               bool allow_internal = false, bool skip_delay = false) const;
 
   // Publishes messages that died in `source` to its dead-letter exchange (x-death headers,
   // cycle detection). A missing dead-letter exchange drops them, as RabbitMQ does.
   void dead_letter(const Queue& source, std::vector<DeadLetter> dead);
+
+  // Holds a message published to a delayed-message exchange and routes it from that
+  // exchange once `delay_ms` has passed on the broker clock (dropped if the exchange is gone).
+  void delay(std::string exchange, std::vector<std::string> routing_keys, StoredMessagePtr message,
+             EnqueueOptions options, int64_t delay_ms);
 
   // Exclusive queues owned by a connection, for deletion when it closes.
   std::vector<QueuePtr> queues_owned_by(uint64_t connection_id) const;

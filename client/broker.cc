@@ -29,6 +29,10 @@ Result<std::unique_ptr<Channel>> Broker::open_channel() {
 
 const Options& Broker::options() const { return core_->options(); }
 
+Status Broker::advance_clock(std::chrono::milliseconds delta) {
+  return core_->advance_clock(delta.count());
+}
+
 broker::BrokerCore& Broker::core() { return *core_; }
 
 // ---- Channel -----------------------------------------------------------------------------

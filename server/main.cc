@@ -25,6 +25,7 @@ struct Flags {
   bool in_memory = false;
   std::string log_level = "info";
   int workers = 0;
+  int64_t consumer_timeout_ms = 1800000;
 };
 
 // Returns false (after printing why) when the command line is not usable.
@@ -41,7 +42,10 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "log-level", po::value<std::string>(&flags.log_level)->default_value(flags.log_level),
       "trace, debug, info, warn, error, critical or off (logs go to stderr)")(
       "workers", po::value<int>(&flags.workers)->default_value(0),
-      "worker threads; 0 = one per CPU");
+      "worker threads; 0 = one per CPU")(
+      "consumer-timeout",
+      po::value<int64_t>(&flags.consumer_timeout_ms)->default_value(flags.consumer_timeout_ms),
+      "ms a delivery may stay unacknowledged before its channel is closed (406); 0 = off");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -87,6 +91,7 @@ int main(int argc, char** argv) {
   options.in_memory = flags.in_memory;
   options.data_dir = flags.data_dir;
   options.worker_threads = flags.workers;
+  options.consumer_timeout_ms = flags.consumer_timeout_ms;
   if (!options.in_memory) {
     std::error_code ec;
     std::filesystem::create_directories(options.data_dir, ec);

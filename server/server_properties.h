@@ -7,7 +7,7 @@ namespace burrow::server {
 
 // RabbitMQ 3.10's keys and capabilities table, with Burrow's identity: product "Burrow",
 // version "3.10.8" (the RabbitMQ behaviour it reproduces, for clients that gate features on
-// the broker version) and burrow_version (Burrow's own). docs/compatibility.md explains.
+// the broker version) and burrow_version (Burrow's own). docs/rabbitmq_compatibility.md explains.
 const FieldTable& server_properties();
 
 }  // namespace burrow::server

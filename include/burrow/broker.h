@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -36,6 +37,12 @@ class Broker {
   Result<std::unique_ptr<Channel>> open_channel();
 
   const Options& options() const;
+
+  // Moves the broker's clock forward by `delta` and fires, in due order and before returning,
+  // every timer that falls due: message TTLs, queue expiry (x-expires), delayed messages,
+  // consumer acknowledgement timeouts. Deliveries they cause still reach consumers
+  // asynchronously. Errors: kInvalidArgument unless Options::clock is a ManualClock.
+  Status advance_clock(std::chrono::milliseconds delta);
 
   // The core this broker wraps, for Burrow's own adapters (e.g. an AMQP listener over an
   // embedded broker). Not a stable API.
