@@ -6,6 +6,11 @@
 
 #include <algorithm>
 
+#include "base/status_macros.h"
+#include "broker/persistence.h"
+#include "broker/recovery.h"
+#include "storage/rocksdb_store.h"
+
 namespace burrow::broker {
 
 BrokerCore::BrokerCore(const Options& options)
@@ -13,18 +18,37 @@ BrokerCore::BrokerCore(const Options& options)
 
 Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
   std::unique_ptr<BrokerCore> core(new BrokerCore(options));
-  // The RocksDB store arrives with the durability issue; until then every broker keeps its
-  // state in memory behind the same Store interface.
-  core->store_ = storage::make_memory_store();
+  if (options.in_memory) {
+    // Nothing survives the process: the in-memory twin serves application data, and
+    // durable entities and persistent messages are not written at all.
+    core->store_ = storage::make_memory_store();
+  } else {
+    storage::StoreOptions store_options;
+    store_options.path = options.data_dir;
+    store_options.durability = options.durability;
+    store_options.repair = options.repair;
+    ASSIGN_OR_RETURN(core->store_, storage::open_rocksdb_store(store_options));
+    core->persistence_ = std::make_unique<Persistence>(*core->store_);
+  }
   core->workers_ = std::make_unique<WorkerPool>(options.worker_threads);
   core->manual_clock_ = dynamic_cast<ManualClock*>(core->clock_) != nullptr;
   core->timers_ = std::make_unique<TimerService>(*core->clock_, core->manual_clock_);
+  VHostPtr vhost;
   {
     std::lock_guard lock(core->mu_);
     core->users_.emplace(options.default_user, options.default_password);
-    VHostContext ctx{core->workers_.get(), core->timers_.get(), core->clock_};
-    core->vhosts_.emplace(options.default_vhost,
-                          std::make_shared<VHost>(options.default_vhost, ctx));
+    VHostContext ctx{core->workers_.get(), core->timers_.get(), core->clock_,
+                     core->persistence_.get(), &core->next_queue_id_};
+    vhost = std::make_shared<VHost>(options.default_vhost, ctx);
+    core->vhosts_.emplace(options.default_vhost, vhost);
+  }
+  if (core->persistence_) {
+    const TimeMs started = SystemClock::instance().now_ms();
+    ASSIGN_OR_RETURN(RecoveryStats stats, recover_vhost(*core->store_, *vhost));
+    core->next_queue_id_.store(stats.max_queue_id + 1);
+    spdlog::info("recovered {} exchanges, {} queues, {} bindings, {} messages in {} ms",
+                 stats.exchanges, stats.queues, stats.bindings, stats.messages,
+                 SystemClock::instance().now_ms() - started);
   }
   return core;
 }

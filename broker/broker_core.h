@@ -39,6 +39,7 @@
 namespace burrow::broker {
 
 class Channel;
+class Persistence;
 
 // An authenticated client asking for a vhost.
 struct ConnectInfo {
@@ -66,6 +67,8 @@ class BrokerCore {
   Status advance_clock(int64_t ms);
   Executor& executor() { return *workers_; }
   storage::Store& store() { return *store_; }
+  // Null when the broker keeps nothing (in_memory).
+  Persistence* persistence() { return persistence_.get(); }
 
   // Checks a login. Errors: kAccessRefused with the reason RabbitMQ logs ("user 'u' - invalid
   // credentials", "user 'guest' can only connect via localhost").
@@ -92,6 +95,8 @@ class BrokerCore {
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<TimerService> timers_;
+  std::unique_ptr<Persistence> persistence_;  // null with in_memory
+  std::atomic<uint64_t> next_queue_id_{1};
   bool manual_clock_ = false;
   std::atomic<uint64_t> next_connection_id_{1};
 

@@ -9,6 +9,7 @@
 #include "broker/arguments.h"
 #include "broker/broker_core.h"
 #include "broker/names.h"
+#include "broker/persistence.h"
 
 namespace burrow::broker {
 
@@ -234,10 +235,24 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
 void Channel::enqueue_routed(const RouteResult& result, bool mandatory,
                              const StoredMessagePtr& message, const EnqueueOptions& options,
                              uint64_t seq) {
+  // A persistent message is confirmed once every durable queue that took it has it on disk
+  // (the gate counts the store writes); anything else is confirmed at once.
+  std::shared_ptr<ConfirmGate> gate;
+  EnqueueOptions opts = options;
+  if (seq != 0 && message->persistent() && connection_->core().persistence() != nullptr) {
+    std::weak_ptr<Channel> weak = weak_from_this();
+    gate = std::make_shared<ConfirmGate>([weak, seq](bool ok) {
+      if (auto self = weak.lock()) {
+        self->confirms_.resolve(seq, ok);
+        self->flush();
+      }
+    });
+    opts.gate = gate;
+  }
   bool rejected = false;
   bool delivered = false;
   for (const QueuePtr& q : result.queues) {
-    switch (q->enqueue(message, options)) {
+    switch (q->enqueue(message, opts)) {
       case EnqueueOutcome::kAccepted:
         delivered = true;
         break;
@@ -250,7 +265,15 @@ void Channel::enqueue_routed(const RouteResult& result, bool mandatory,
   }
   // basic.return goes out before the confirm, as RabbitMQ does.
   if (!delivered && !rejected && mandatory) sink_->on_return(312, "NO_ROUTE", *message);
-  if (seq != 0) confirms_.resolve(seq, !rejected);
+  if (gate) {
+    if (rejected) {
+      gate->add();
+      gate->done(false);
+    }
+    gate->seal();
+  } else if (seq != 0) {
+    confirms_.resolve(seq, !rejected);
+  }
 }
 
 Result<StoredMessagePtr> Channel::with_reply_address(StoredMessagePtr message) {
@@ -323,6 +346,10 @@ Status Channel::confirm_select() {
 
 void Channel::flush() {
   if (!confirm_mode_) return;
+  // Under the delivery lock: confirms may be flushed from the store's writer thread too, and
+  // must reach the sink in order and never after close().
+  std::lock_guard lock(mu_);
+  if (closed_) return;
   confirms_.flush(
       [this](uint64_t seq, bool multiple, bool ack) { sink_->on_confirm(seq, multiple, ack); });
 }

@@ -219,7 +219,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // Owner-thread state.
   std::string last_queue_;
   uint16_t consumer_prefetch_ = 0;
-  bool confirm_mode_ = false;
+  std::atomic<bool> confirm_mode_{false};
   bool tx_mode_ = false;
   ConfirmTracker confirms_;
   struct RouteKey {

@@ -6,6 +6,7 @@
 
 #include "broker/channel.h"
 #include "broker/executor.h"
+#include "broker/persistence.h"
 
 namespace burrow::broker {
 
@@ -106,14 +107,41 @@ void ClassicQueue::reinsert_locked(std::vector<QueueEntry> entries, bool mark_re
 
 // ---- limits, TTL, dead letters ---------------------------------------------------------------
 
-void ClassicQueue::collect_dead(std::vector<DeadLetter>& dead, StoredMessagePtr message,
-                                DeathReason reason) const {
+void ClassicQueue::collect_dead(Effects& fx, QueueEntry& entry, DeathReason reason) {
+  forget_locked(fx, entry);
   // Without a dead-letter exchange the message is simply dropped.
-  if (has_dlx_) dead.push_back(DeadLetter{std::move(message), reason});
+  if (has_dlx_) fx.dead.push_back(DeadLetter{std::move(entry.message), reason});
 }
 
-void ClassicQueue::dead_letter(std::vector<DeadLetter> dead) {
-  if (!dead.empty() && context_.dead_letter) context_.dead_letter(*this, std::move(dead));
+void ClassicQueue::forget_locked(Effects& fx, const QueueEntry& entry) {
+  if (!entry.persisted) return;
+  persisted_live_.erase(entry.seq);
+  fx.deleted.push_back(entry.seq);
+  // Move the saved head now and then (one range tombstone for everything below it), so a
+  // restart never scans the acked part of the queue.
+  const uint64_t head = persisted_live_.empty() ? next_seq_ : *persisted_live_.begin();
+  if (head >= saved_head_ + kHeadStep) {
+    saved_head_ = head;
+    fx.new_head = head;
+  }
+}
+
+void ClassicQueue::note_delivered_locked(Effects& fx, const QueueEntry& entry, bool no_ack) {
+  if (!entry.persisted) return;
+  if (no_ack) {
+    forget_locked(fx, entry);  // settled at delivery
+  } else {
+    fx.delivered.emplace_back(entry.seq, entry.delivery_count);
+  }
+}
+
+void ClassicQueue::apply(Effects fx) {
+  // Store writes first: a delivery marker must be queued before the delivery can be acked.
+  if (context_.persistence != nullptr) {
+    context_.persistence->mark_delivered(context_.queue_id, fx.delivered);
+    context_.persistence->delete_messages(context_.queue_id, fx.deleted, fx.new_head);
+  }
+  if (!fx.dead.empty() && context_.dead_letter) context_.dead_letter(*this, std::move(fx.dead));
 }
 
 bool ClassicQueue::would_overflow_locked(size_t body_size) const {
@@ -125,7 +153,7 @@ bool ClassicQueue::would_overflow_locked(size_t body_size) const {
          static_cast<int64_t>(ready_bytes_ + body_size) > *arguments_.max_length_bytes;
 }
 
-void ClassicQueue::drop_head_locked(std::vector<DeadLetter>& dead) {
+void ClassicQueue::drop_head_locked(Effects& fx) {
   // rabbit_amqqueue_process:maybe_drop_head/2, for overflow drop-head only.
   if (arguments_.overflow != Overflow::kDropHead) return;
   auto over = [&] {
@@ -135,11 +163,11 @@ void ClassicQueue::drop_head_locked(std::vector<DeadLetter>& dead) {
   };
   while (ready_count_ > 0 && over()) {
     QueueEntry e = pop_head_locked();
-    collect_dead(dead, std::move(e.message), DeathReason::kMaxlen);
+    collect_dead(fx, e, DeathReason::kMaxlen);
   }
 }
 
-void ClassicQueue::expire_heads_locked(TimeMs now, std::vector<DeadLetter>& dead) {
+void ClassicQueue::expire_heads_locked(TimeMs now, Effects& fx) {
   // Classic queues expire messages only at the head (of each priority).
   for (auto& bucket : buckets_) {
     while (!bucket.empty() && bucket.front().expires_at != 0 && bucket.front().expires_at <= now) {
@@ -147,7 +175,7 @@ void ClassicQueue::expire_heads_locked(TimeMs now, std::vector<DeadLetter>& dead
       bucket.pop_front();
       --ready_count_;
       ready_bytes_ -= e.message->body_size();
-      collect_dead(dead, std::move(e.message), DeathReason::kExpired);
+      collect_dead(fx, e, DeathReason::kExpired);
     }
   }
 }
@@ -172,15 +200,15 @@ void ClassicQueue::arm_ttl_timer_locked() {
 }
 
 void ClassicQueue::on_ttl_timer() {
-  std::vector<DeadLetter> dead;
+  Effects fx;
   {
     std::lock_guard lock(mu_);
     ttl_timer_ = 0;
     if (deleted_) return;
-    expire_heads_locked(context_.clock->now_ms(), dead);
+    expire_heads_locked(context_.clock->now_ms(), fx);
     arm_ttl_timer_locked();
   }
-  dead_letter(std::move(dead));
+  apply(std::move(fx));
 }
 
 void ClassicQueue::arm_expiry_timer_locked(TimeMs due) {
@@ -207,6 +235,24 @@ void ClassicQueue::on_expiry_timer() {
   if (context_.delete_me) context_.delete_me(shared_from_this());
 }
 
+void ClassicQueue::recover(std::vector<QueueEntry> entries, uint64_t next_seq) {
+  Effects fx;
+  {
+    std::lock_guard lock(mu_);
+    for (QueueEntry& e : entries) {
+      e.persisted = true;
+      persisted_live_.insert(e.seq);
+      push_ready_locked(std::move(e));
+    }
+    next_seq_ = std::max(next_seq_, next_seq);
+    saved_head_ = persisted_live_.empty() ? next_seq_ : *persisted_live_.begin();
+    expire_heads_locked(context_.clock->now_ms(), fx);
+    drop_head_locked(fx);
+    arm_ttl_timer_locked();
+  }
+  apply(std::move(fx));
+}
+
 void ClassicQueue::touch() {
   std::lock_guard lock(mu_);
   last_used_ = context_.clock->now_ms();
@@ -215,17 +261,17 @@ void ClassicQueue::touch() {
 // ---- publishing and getting ------------------------------------------------------------------
 
 EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message, const EnqueueOptions& options) {
-  std::vector<DeadLetter> dead;
+  Effects fx;
   EnqueueOutcome outcome = EnqueueOutcome::kAccepted;
   {
     std::lock_guard lock(mu_);
     if (deleted_) return EnqueueOutcome::kDeleted;
     const TimeMs now = context_.clock->now_ms();
-    expire_heads_locked(now, dead);
+    expire_heads_locked(now, fx);
     // reject-publish(-dlx) refuses a message that would not fit, before any delivery attempt.
     if (arguments_.overflow != Overflow::kDropHead && would_overflow_locked(message->body_size())) {
       if (arguments_.overflow == Overflow::kRejectPublishDlx) {
-        collect_dead(dead, std::move(message), DeathReason::kMaxlen);
+        if (has_dlx_) fx.dead.push_back(DeadLetter{std::move(message), DeathReason::kMaxlen});
       }
       outcome = EnqueueOutcome::kRejected;
     } else {
@@ -241,34 +287,50 @@ EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message, const EnqueueOpti
       }
       entry.expires_at = ttl ? now + *ttl : 0;
       entry.message = std::move(message);
+      // A persistent message in a durable queue goes to the store before any consumer can
+      // see it (so its ack's delete is always written after it); the publisher's confirm
+      // waits for it through the gate. One that expires at once is never written.
+      const bool expires_now = ttl && *ttl == 0 && !ready_empty_locked();
+      if (context_.persistence != nullptr && entry.message->persistent() && !expires_now) {
+        entry.persisted = true;
+        persisted_live_.insert(entry.seq);
+      }
       // A waiting consumer takes the message at once (it never counts as ready); only then
       // does a TTL of 0 let it live.
       const ConsumerPtr* c = ready_empty_locked() ? pick_consumer_locked() : nullptr;
+      if (entry.persisted && (c != nullptr || !(ttl && *ttl == 0))) {
+        context_.persistence->put_message(context_.queue_id, entry, options.gate);
+      } else if (entry.persisted) {
+        persisted_live_.erase(entry.seq);
+        entry.persisted = false;
+      }
       if (c != nullptr) {
-        take_for_delivery_locked(entry, **c);
+        take_for_delivery_locked(entry, **c, fx);
         assigned_.push_back(Pick{*c, std::move(entry)});
         schedule_drain_locked();
       } else if (ttl && *ttl == 0) {
-        collect_dead(dead, std::move(entry.message), DeathReason::kExpired);
+        collect_dead(fx, entry, DeathReason::kExpired);
       } else {
         push_ready_locked(std::move(entry));
-        drop_head_locked(dead);
+        drop_head_locked(fx);
         arm_ttl_timer_locked();
         if (!consumers_.empty()) schedule_drain_locked();
       }
     }
   }
-  dead_letter(std::move(dead));
+  apply(std::move(fx));
   return outcome;
 }
 
-void ClassicQueue::take_for_delivery_locked(QueueEntry& entry, const Consumer& consumer) {
+void ClassicQueue::take_for_delivery_locked(QueueEntry& entry, const Consumer& consumer,
+                                            Effects& fx) {
   entry.delivery_count++;
   if (!consumer.no_ack()) unacked_++;
+  note_delivered_locked(fx, entry, consumer.no_ack());
 }
 
 Result<std::optional<QueueEntry>> ClassicQueue::get(bool no_ack, uint32_t& remaining) {
-  std::vector<DeadLetter> dead;
+  Effects fx;
   std::optional<QueueEntry> out;
   {
     std::lock_guard lock(mu_);
@@ -277,18 +339,19 @@ Result<std::optional<QueueEntry>> ClassicQueue::get(bool no_ack, uint32_t& remai
     }
     const TimeMs now = context_.clock->now_ms();
     last_used_ = now;
-    expire_heads_locked(now, dead);
+    expire_heads_locked(now, fx);
     if (!ready_empty_locked()) {
       out = pop_head_locked();
       out->delivery_count++;
       if (!no_ack) unacked_++;
+      note_delivered_locked(fx, *out, no_ack);
       // Expired messages that just reached the head go before the count is taken.
-      expire_heads_locked(now, dead);
+      expire_heads_locked(now, fx);
       arm_ttl_timer_locked();
     }
     remaining = static_cast<uint32_t>(ready_count_);
   }
-  dead_letter(std::move(dead));
+  apply(std::move(fx));
   return out;
 }
 
@@ -357,16 +420,16 @@ void ClassicQueue::remove_consumer(const Consumer& consumer) {
 
 void ClassicQueue::detach(std::span<const Consumer* const> consumers,
                           std::vector<QueueEntry> unacked) {
-  std::vector<DeadLetter> dead;
+  Effects fx;
   bool now_unused = false;
   {
     std::lock_guard lock(mu_);
     unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(unacked.size()));
-    if (!deleted_ && !unacked.empty()) requeue_locked(std::move(unacked), true, dead);
+    if (!deleted_ && !unacked.empty()) requeue_locked(std::move(unacked), true, fx);
     for (const Consumer* c : consumers) now_unused = remove_consumer_locked(*c) || now_unused;
     check_sac_handover_locked();
   }
-  dead_letter(std::move(dead));
+  apply(std::move(fx));
   if (now_unused && context_.delete_me) context_.delete_me(shared_from_this());
 }
 
@@ -419,39 +482,43 @@ void ClassicQueue::notify_credit() {
 // ---- acknowledgements ------------------------------------------------------------------------
 
 void ClassicQueue::settle(std::span<const QueueEntry> entries) {
-  std::lock_guard lock(mu_);
-  unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
-  check_sac_handover_locked();
-  // Acks free consumer credit: deliver what is waiting.
-  if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
+  Effects fx;
+  {
+    std::lock_guard lock(mu_);
+    unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+    for (const QueueEntry& e : entries) forget_locked(fx, e);
+    check_sac_handover_locked();
+    // Acks free consumer credit: deliver what is waiting.
+    if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
+  }
+  apply(std::move(fx));
 }
 
 void ClassicQueue::discard(std::vector<QueueEntry> entries) {
-  std::vector<DeadLetter> dead;
+  Effects fx;
   {
     std::lock_guard lock(mu_);
     unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
     check_sac_handover_locked();
-    for (auto& e : entries) collect_dead(dead, std::move(e.message), DeathReason::kRejected);
+    for (auto& e : entries) collect_dead(fx, e, DeathReason::kRejected);
     if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
   }
-  dead_letter(std::move(dead));
+  apply(std::move(fx));
 }
 
 void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered) {
-  std::vector<DeadLetter> dead;
+  Effects fx;
   {
     std::lock_guard lock(mu_);
     unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
     if (deleted_) return;
-    requeue_locked(std::move(entries), redelivered, dead);
+    requeue_locked(std::move(entries), redelivered, fx);
     check_sac_handover_locked();
   }
-  dead_letter(std::move(dead));
+  apply(std::move(fx));
 }
 
-void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelivered,
-                                  std::vector<DeadLetter>& dead) {
+void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelivered, Effects& fx) {
   {
     if (arguments_.delivery_limit && redelivered) {
       // Burrow's x-delivery-limit: past the limit a message is dead-lettered with reason
@@ -460,7 +527,7 @@ void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelive
       keep.reserve(entries.size());
       for (auto& e : entries) {
         if (static_cast<int64_t>(e.delivery_count) > *arguments_.delivery_limit) {
-          collect_dead(dead, std::move(e.message), DeathReason::kDeliveryLimit);
+          collect_dead(fx, e, DeathReason::kDeliveryLimit);
         } else {
           e.message = with_delivery_count(e.message, e.delivery_count);
           keep.push_back(std::move(e));
@@ -471,7 +538,7 @@ void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelive
     reinsert_locked(std::move(entries), redelivered);
     // Requeued messages count towards the limits again (rabbit_amqqueue_process
     // requeue_and_run drops heads).
-    drop_head_locked(dead);
+    drop_head_locked(fx);
     arm_ttl_timer_locked();
     if (!consumers_.empty()) schedule_drain_locked();
   }
@@ -495,11 +562,19 @@ void ClassicQueue::return_undelivered(std::vector<QueueEntry> entries, bool coun
 // ---- management ------------------------------------------------------------------------------
 
 uint32_t ClassicQueue::purge() {
-  std::lock_guard lock(mu_);
-  auto n = static_cast<uint32_t>(ready_count_);
-  for (auto& bucket : buckets_) bucket.clear();
-  ready_count_ = 0;
-  ready_bytes_ = 0;
+  Effects fx;
+  uint32_t n = 0;
+  {
+    std::lock_guard lock(mu_);
+    n = static_cast<uint32_t>(ready_count_);
+    for (auto& bucket : buckets_) {
+      for (const QueueEntry& e : bucket) forget_locked(fx, e);
+      bucket.clear();
+    }
+    ready_count_ = 0;
+    ready_bytes_ = 0;
+  }
+  apply(std::move(fx));
   return n;
 }
 
@@ -545,19 +620,19 @@ void ClassicQueue::schedule_drain_locked() {
 void ClassicQueue::drain() {
   std::vector<Pick> batch;
   std::vector<QueueEntry> run;
-  std::vector<DeadLetter> dead;
+  Effects fx;
   for (int pass = 0; pass < kDrainPasses; ++pass) {
     batch.clear();
     {
       std::lock_guard lock(mu_);
       if (!deleted_) {
         batch.swap(assigned_);
-        expire_heads_locked(context_.clock->now_ms(), dead);
+        expire_heads_locked(context_.clock->now_ms(), fx);
         while (!ready_empty_locked() && batch.size() < kDrainBatch) {
           const ConsumerPtr* c = pick_consumer_locked();
           if (c == nullptr) break;
           QueueEntry entry = pop_head_locked();
-          take_for_delivery_locked(entry, **c);
+          take_for_delivery_locked(entry, **c, fx);
           batch.push_back(Pick{*c, std::move(entry)});
         }
         arm_ttl_timer_locked();
@@ -566,8 +641,8 @@ void ClassicQueue::drain() {
         drain_scheduled_ = false;
       }
     }
-    dead_letter(std::move(dead));
-    dead.clear();
+    apply(std::move(fx));
+    fx = Effects{};
     if (batch.empty()) return;
     // Hand each consumer its consecutive run of entries in one call (one channel lock).
     for (size_t i = 0; i < batch.size();) {

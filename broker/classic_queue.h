@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "base/thread_annotations.h"
@@ -42,6 +43,11 @@ class ClassicQueue final : public Queue {
 
   // Starts the x-expires countdown (called once the queue is registered).
   void start();
+  // The queue's key range in the store (0 when it keeps nothing there).
+  uint64_t queue_id() const { return context_.queue_id; }
+  // Recovery: the persistent messages the store held, in sequence order; `next_seq` follows
+  // the last. Messages that expired meanwhile go by the usual rules (dead-lettered/dropped).
+  void recover(std::vector<QueueEntry> entries, uint64_t next_seq);
 
  private:
   // Upper bound of entries one drain pass takes under the lock.
@@ -53,6 +59,16 @@ class ClassicQueue final : public Queue {
     ConsumerPtr consumer;
     QueueEntry entry;
   };
+  // What an operation must do once the lock is released: dead letters to publish, and store
+  // writes for persistent messages (deleted, delivered, the saved head moved).
+  struct Effects {
+    std::vector<DeadLetter> dead;
+    std::vector<uint64_t> deleted;
+    std::vector<std::pair<uint64_t, uint32_t>> delivered;  // (seq, delivery count)
+    uint64_t new_head = 0;
+  };
+  // The saved head moves in steps of this many messages (one range tombstone each).
+  static constexpr uint64_t kHeadStep = 1024;
 
   // Ready storage: one FIFO per priority level (a single one without x-max-priority).
   bool ready_empty_locked() const REQUIRES(mu_) { return ready_count_ == 0; }
@@ -62,31 +78,35 @@ class ClassicQueue final : public Queue {
   void insert_ready_locked(QueueEntry entry) REQUIRES(mu_);
   void reinsert_locked(std::vector<QueueEntry> entries, bool mark_redelivered) REQUIRES(mu_);
   // requeue() under the lock: delivery limits, reinsertion, drop-head.
-  void requeue_locked(std::vector<QueueEntry> entries, bool redelivered,
-                      std::vector<DeadLetter>& dead) REQUIRES(mu_);
+  void requeue_locked(std::vector<QueueEntry> entries, bool redelivered, Effects& fx) REQUIRES(mu_);
   // Removes a consumer; returns whether the queue became unused and is auto-delete.
   bool remove_consumer_locked(const Consumer& consumer) REQUIRES(mu_);
 
   // Expires the messages at the heads; collects dead letters.
-  void expire_heads_locked(TimeMs now, std::vector<DeadLetter>& dead) REQUIRES(mu_);
+  void expire_heads_locked(TimeMs now, Effects& fx) REQUIRES(mu_);
   // drop-head overflow: drops heads while over x-max-length / x-max-length-bytes.
-  void drop_head_locked(std::vector<DeadLetter>& dead) REQUIRES(mu_);
+  void drop_head_locked(Effects& fx) REQUIRES(mu_);
   bool would_overflow_locked(size_t body_size) const REQUIRES(mu_);
   void arm_ttl_timer_locked() REQUIRES(mu_);
   void arm_expiry_timer_locked(TimeMs due) REQUIRES(mu_);
   void on_ttl_timer();
   void on_expiry_timer();
-  // Publishes dead letters (outside the lock); drops them without a dead-letter exchange.
-  void dead_letter(std::vector<DeadLetter> dead);
-  void collect_dead(std::vector<DeadLetter>& dead, StoredMessagePtr message,
-                    DeathReason reason) const;
+  // Carries out `fx` (outside the lock): store writes, then dead letters.
+  void apply(Effects fx);
+  // The entry leaves the queue for good and goes to the dead-letter exchange if there is one.
+  void collect_dead(Effects& fx, QueueEntry& entry, DeathReason reason) REQUIRES(mu_);
+  // The entry leaves the queue for good: its stored copy is deleted.
+  void forget_locked(Effects& fx, const QueueEntry& entry) REQUIRES(mu_);
+  // A persistent entry was handed to a consumer: marked delivered (or, no-ack, deleted).
+  void note_delivered_locked(Effects& fx, const QueueEntry& entry, bool no_ack) REQUIRES(mu_);
 
   void schedule_drain_locked() REQUIRES(mu_);
   void drain();
   // The consumer to give the next message to (priorities, round robin, single active
   // consumer), with its credit taken; nullptr if none can take one.
   const ConsumerPtr* pick_consumer_locked() REQUIRES(mu_);
-  void take_for_delivery_locked(QueueEntry& entry, const Consumer& consumer) REQUIRES(mu_);
+  void take_for_delivery_locked(QueueEntry& entry, const Consumer& consumer, Effects& fx)
+      REQUIRES(mu_);
   // Lets the next single active consumer take over once the cancelled one has settled.
   void check_sac_handover_locked() REQUIRES(mu_);
 
@@ -117,6 +137,9 @@ class ClassicQueue final : public Queue {
   TimeMs ttl_timer_due_ GUARDED_BY(mu_) = 0;
   TimerId expiry_timer_ GUARDED_BY(mu_) = 0;
   TimeMs last_used_ GUARDED_BY(mu_) = 0;
+  // Persistent messages of a durable queue that are still in the store, and the saved head.
+  std::set<uint64_t> persisted_live_ GUARDED_BY(mu_);
+  uint64_t saved_head_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace burrow::broker

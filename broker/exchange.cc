@@ -27,10 +27,12 @@ bool Exchange::remove_binding(const Binding& binding) {
   return true;
 }
 
-size_t Exchange::remove_bindings_to(DestinationKind kind, std::string_view destination) {
+size_t Exchange::remove_bindings_to(DestinationKind kind, std::string_view destination,
+                                    std::vector<Binding>* removed_out) {
   size_t removed = 0;
   for (size_t i = bindings_.size(); i-- > 0;) {
     if (bindings_[i].kind == kind && bindings_[i].destination == destination) {
+      if (removed_out != nullptr) removed_out->push_back(bindings_[i]);
       index_remove(bindings_[i], destinations_[i].get());
       bindings_.erase(bindings_.begin() + static_cast<ptrdiff_t>(i));
       destinations_.erase(destinations_.begin() + static_cast<ptrdiff_t>(i));

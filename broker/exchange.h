@@ -60,8 +60,10 @@ class Exchange {
   bool add_binding(const Binding& binding, Destination destination);
   // Removes a binding; returns whether it existed.
   bool remove_binding(const Binding& binding);
-  // Removes every binding to `destination`; returns how many.
-  size_t remove_bindings_to(DestinationKind kind, std::string_view destination);
+  // Removes every binding to `destination`; returns how many (and appends them to `removed`
+  // when given).
+  size_t remove_bindings_to(DestinationKind kind, std::string_view destination,
+                            std::vector<Binding>* removed = nullptr);
 
   // Appends the destinations of this exchange's own bindings that match (duplicates
   // allowed; the caller de-duplicates).

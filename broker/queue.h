@@ -21,7 +21,9 @@
 
 namespace burrow::broker {
 
+class ConfirmGate;
 class Executor;
+class Persistence;
 class Queue;
 class TimerService;
 
@@ -69,12 +71,19 @@ struct QueueContext {
   // Messages leaving the queue for its dead-letter exchange (only called when the queue has
   // x-dead-letter-exchange).
   std::function<void(const Queue&, std::vector<DeadLetter>)> dead_letter;
+  // Where a durable queue keeps its persistent messages; null for a transient queue or a
+  // broker without durability (--in-memory).
+  Persistence* persistence = nullptr;
+  uint64_t queue_id = 0;  // the queue's key range in the store
 };
 
 // Per-publish facts the channel already worked out.
 struct EnqueueOptions {
   // The message's own TTL (the expiration property), if it has one.
   std::optional<int64_t> message_ttl;
+  // Learns when the message is durable in every durable queue it reached (publisher
+  // confirms); null when nobody waits.
+  std::shared_ptr<ConfirmGate> gate;
 };
 
 // Thread-safe: every method may be called from any thread. Implementations guard their

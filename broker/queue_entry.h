@@ -18,6 +18,7 @@ struct QueueEntry {
   uint32_t delivery_count = 0;  // times delivered (for delivery limits)
   uint8_t priority = 0;         // effective priority in a priority queue (capped at max)
   TimeMs expires_at = 0;        // when the message expires in this queue; 0 = never
+  bool persisted = false;       // stored (a persistent message in a durable queue)
 };
 
 }  // namespace burrow::broker

@@ -13,6 +13,7 @@
 #include "broker/classic_queue.h"
 #include "broker/dead_letter.h"
 #include "broker/executor.h"
+#include "broker/persistence.h"
 #include "broker/queue_arguments.h"
 
 namespace burrow::broker {
@@ -136,10 +137,42 @@ Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
   }
   ExchangeSettings s = settings;
   s.vhost = name_;
+  if (s.durable && context_.persistence != nullptr) {
+    Status saved = context_.persistence->save_exchange(s);
+    if (!saved.ok()) return internal_error("cannot store exchange: " + saved.message());
+  }
   std::string name = s.name;
   exchanges_.emplace(std::move(name), make_exchange(std::move(s)));
   bump_epoch();
   return Status();
+}
+
+void VHost::recover_exchange(ExchangeSettings settings) {
+  std::unique_lock lock(mu_);
+  settings.vhost = name_;
+  std::string name = settings.name;
+  if (ExchangePtr x = make_exchange(std::move(settings))) exchanges_[std::move(name)] = x;
+  bump_epoch();
+}
+
+bool VHost::binding_durable_locked(const Binding& binding) const {
+  const Exchange* source = find_exchange_locked(binding.source);
+  if (source == nullptr || !source->settings().durable) return false;
+  if (binding.kind == DestinationKind::kExchange) {
+    const Exchange* dest = find_exchange_locked(binding.destination);
+    return dest != nullptr && dest->settings().durable;
+  }
+  auto it = queues_.find(binding.destination);
+  return it != queues_.end() && it->second->settings().durable;
+}
+
+void VHost::forget_bindings_locked(const std::vector<Binding>& removed) {
+  if (context_.persistence == nullptr) return;
+  for (const Binding& b : removed) {
+    // Deleting a record that was never written is harmless.
+    Status s = context_.persistence->delete_binding(name_, b);
+    if (!s.ok()) spdlog::error("cannot delete a stored binding: {}", s.to_string());
+  }
 }
 
 Status VHost::delete_exchange(std::string_view name, bool if_unused) {
@@ -161,12 +194,19 @@ void VHost::remove_exchange_locked(const std::string& name) {
   // Bindings where it is the destination go with it; sources that were auto-delete and lose
   // their last binding go too.
   std::vector<std::string> emptied;
+  std::vector<Binding> removed;
   for (auto& [xname, x] : exchanges_) {
     if (xname == name) continue;
-    if (x->remove_bindings_to(DestinationKind::kExchange, name) > 0 && x->bindings().empty() &&
-        x->settings().auto_delete) {
+    if (x->remove_bindings_to(DestinationKind::kExchange, name, &removed) > 0 &&
+        x->bindings().empty() && x->settings().auto_delete) {
       emptied.push_back(xname);
     }
+  }
+  forget_bindings_locked(removed);
+  if (auto it = exchanges_.find(name);
+      it != exchanges_.end() && context_.persistence != nullptr && it->second->settings().durable) {
+    Status s = context_.persistence->delete_exchange(name_, name);
+    if (!s.ok()) spdlog::error("cannot delete a stored exchange: {}", s.to_string());
   }
   exchanges_.erase(name);
   bump_epoch();
@@ -235,12 +275,18 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
   RETURN_IF_ERROR(
       check_dead_letter_exchange_type(settings.arguments, rs("queue", settings.name, name_)));
   RETURN_IF_ERROR(check_queue_master_locator(settings.arguments));
-  ASSIGN_OR_RETURN(QueuePtr q, make_queue(settings, queue_context()));
+  const bool stored = settings.durable && context_.persistence != nullptr;
+  const uint64_t queue_id = stored ? context_.next_queue_id->fetch_add(1) : 0;
+  ASSIGN_OR_RETURN(QueuePtr q, make_queue(settings, queue_context(queue_id)));
   std::unique_lock lock(mu_);
   // Another declaration may have won the race while no lock was held.
   if (auto it = queues_.find(settings.name); it != queues_.end()) {
     RETURN_IF_ERROR(check_queue_access_locked(*it->second, connection_id));
     return DeclaredQueue{it->second, false};
+  }
+  if (stored) {
+    Status saved = context_.persistence->save_queue(q->settings(), queue_id);
+    if (!saved.ok()) return internal_error("cannot store queue: " + saved.message());
   }
   queues_.emplace(settings.name, q);
   bump_epoch();
@@ -249,8 +295,42 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
   return DeclaredQueue{std::move(q), true};
 }
 
-QueueContext VHost::queue_context() {
+Result<QueuePtr> VHost::recover_queue(QueueSettings settings, uint64_t queue_id) {
+  settings.vhost = name_;
+  ASSIGN_OR_RETURN(QueuePtr q, make_queue(settings, queue_context(queue_id)));
+  {
+    std::unique_lock lock(mu_);
+    queues_[settings.name] = q;
+    bump_epoch();
+  }
+  if (auto* classic = dynamic_cast<ClassicQueue*>(q.get())) classic->start();
+  return q;
+}
+
+bool VHost::recover_binding(const Binding& binding) {
+  std::unique_lock lock(mu_);
+  Exchange* source = find_exchange_locked(binding.source);
+  if (source == nullptr) return false;
+  Destination dest;
+  if (binding.kind == DestinationKind::kQueue) {
+    auto it = queues_.find(binding.destination);
+    if (it == queues_.end()) return false;
+    dest.queue = it->second;
+  } else {
+    dest.exchange = find_exchange_locked(binding.destination);
+    if (dest.exchange == nullptr) return false;
+  }
+  source->add_binding(binding, std::move(dest));
+  bump_epoch();
+  return true;
+}
+
+QueueContext VHost::queue_context(uint64_t queue_id) {
   QueueContext ctx;
+  if (queue_id != 0) {
+    ctx.persistence = context_.persistence;
+    ctx.queue_id = queue_id;
+  }
   ctx.executor = context_.executor;
   ctx.timers = context_.timers;
   ctx.clock = context_.clock;
@@ -329,10 +409,18 @@ Result<QueuePtr> VHost::find_queue(std::string_view name, uint64_t connection_id
 
 void VHost::unregister_queue_locked(const QueuePtr& queue) {
   std::vector<std::string> emptied;
+  std::vector<Binding> removed;
   for (auto& [xname, x] : exchanges_) {
-    if (x->remove_bindings_to(DestinationKind::kQueue, queue->name()) > 0 &&
+    if (x->remove_bindings_to(DestinationKind::kQueue, queue->name(), &removed) > 0 &&
         x->bindings().empty() && x->settings().auto_delete) {
       emptied.push_back(xname);
+    }
+  }
+  if (queue->settings().durable) forget_bindings_locked(removed);
+  if (context_.persistence != nullptr && queue->settings().durable) {
+    if (auto* classic = dynamic_cast<const ClassicQueue*>(queue.get())) {
+      Status s = context_.persistence->delete_queue(name_, queue->name(), classic->queue_id());
+      if (!s.ok()) spdlog::error("cannot delete a stored queue: {}", s.to_string());
     }
   }
   queues_.erase(queue->name());
@@ -416,7 +504,16 @@ Status VHost::bind(const Binding& binding, uint64_t connection_id) {
     if (dest.exchange == nullptr) return not_found(exchange_not_found(binding.destination));
   }
   RETURN_IF_ERROR(source->validate_binding(binding));
-  if (source->add_binding(binding, std::move(dest))) bump_epoch();
+  if (source->add_binding(binding, std::move(dest))) {
+    if (context_.persistence != nullptr && binding_durable_locked(binding)) {
+      Status saved = context_.persistence->save_binding(name_, binding);
+      if (!saved.ok()) {
+        source->remove_binding(binding);
+        return internal_error("cannot store binding: " + saved.message());
+      }
+    }
+    bump_epoch();
+  }
   return Status();
 }
 
@@ -429,7 +526,10 @@ Status VHost::unbind(const Binding& binding, uint64_t connection_id) {
   std::unique_lock lock(mu_);
   // A missing binding, source or destination is not an error (rabbit_binding absent_errs_only).
   Exchange* source = find_exchange_locked(binding.source);
-  if (source == nullptr || !source->remove_binding(binding)) return Status();
+  if (source == nullptr) return Status();
+  const bool durable = binding_durable_locked(binding);
+  if (!source->remove_binding(binding)) return Status();
+  if (durable) forget_bindings_locked({binding});
   bump_epoch();
   delete_unused_auto_delete_locked(binding.source);
   return Status();

@@ -20,6 +20,7 @@
 namespace burrow::broker {
 
 class Executor;
+class Persistence;
 class TimerService;
 
 // The broker services a vhost's queues use.
@@ -27,6 +28,11 @@ struct VHostContext {
   Executor* executor = nullptr;
   TimerService* timers = nullptr;
   Clock* clock = nullptr;
+  // Where durable entities and persistent messages go; null when nothing is kept
+  // (--in-memory).
+  Persistence* persistence = nullptr;
+  // Hands out store key ranges for new durable queues.
+  std::atomic<uint64_t>* next_queue_id = nullptr;
 };
 
 // The queues a publish reached, de-duplicated.
@@ -112,6 +118,12 @@ class VHost : public std::enable_shared_from_this<VHost> {
   size_t queue_count() const;
   size_t exchange_count() const;
 
+  // ---- recovery: entities as the store holds them, added without writing them again ----
+  void recover_exchange(ExchangeSettings settings);
+  Result<QueuePtr> recover_queue(QueueSettings settings, uint64_t queue_id);
+  // Skipped (false) when an end is missing.
+  bool recover_binding(const Binding& binding);
+
  private:
   void declare_builtin_exchanges();
   Exchange* find_exchange_locked(std::string_view name) const REQUIRES_SHARED(mu_);
@@ -121,12 +133,15 @@ class VHost : public std::enable_shared_from_this<VHost> {
   // auto-delete exchanges (also removed).
   void unregister_queue_locked(const QueuePtr& queue) REQUIRES(mu_);
   void remove_exchange_locked(const std::string& name) REQUIRES(mu_);
+  // A binding survives a restart when both its ends do (RabbitMQ: durable source and
+  // destination).
+  bool binding_durable_locked(const Binding& binding) const REQUIRES_SHARED(mu_);
+  void forget_bindings_locked(const std::vector<Binding>& removed) REQUIRES(mu_);
+  QueueContext queue_context(uint64_t queue_id);
   void delete_unused_auto_delete_locked(const std::string& exchange) REQUIRES(mu_);
   void bump_epoch() { epoch_.fetch_add(1, std::memory_order_acq_rel); }
   std::string queue_not_found(std::string_view name) const;
   std::string exchange_not_found(std::string_view name) const;
-
-  QueueContext queue_context();
 
   const std::string name_;
   const VHostContext context_;

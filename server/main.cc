@@ -26,6 +26,8 @@ struct Flags {
   std::string log_level = "info";
   int workers = 0;
   int64_t consumer_timeout_ms = 1800000;
+  std::string durability = "fsync";
+  bool repair = false;
 };
 
 // Returns false (after printing why) when the command line is not usable.
@@ -45,7 +47,12 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "worker threads; 0 = one per CPU")(
       "consumer-timeout",
       po::value<int64_t>(&flags.consumer_timeout_ms)->default_value(flags.consumer_timeout_ms),
-      "ms a delivery may stay unacknowledged before its channel is closed (406); 0 = off");
+      "ms a delivery may stay unacknowledged before its channel is closed (406); 0 = off")(
+      "durability", po::value<std::string>(&flags.durability)->default_value(flags.durability),
+      "fsync: a publisher confirm survives power loss (fsyncs shared by concurrent writes); "
+      "os: it survives the process being killed (no fsync, as RabbitMQ classic queues)")(
+      "repair", po::bool_switch(&flags.repair),
+      "open a damaged data directory anyway, salvaging what reads cleanly (may lose data)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -58,6 +65,11 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
   if (vm.count("help")) {
     std::cout << desc << "\n";
     exit_code = 0;
+    return false;
+  }
+  if (flags.durability != "fsync" && flags.durability != "os") {
+    std::cerr << "burrowd: --durability must be fsync or os\n";
+    exit_code = 2;
     return false;
   }
   if (flags.port < 0 || flags.port > 65535) {
@@ -92,6 +104,9 @@ int main(int argc, char** argv) {
   options.data_dir = flags.data_dir;
   options.worker_threads = flags.workers;
   options.consumer_timeout_ms = flags.consumer_timeout_ms;
+  options.durability =
+      flags.durability == "os" ? burrow::Durability::kOs : burrow::Durability::kFsync;
+  options.repair = flags.repair;
   if (!options.in_memory) {
     std::error_code ec;
     std::filesystem::create_directories(options.data_dir, ec);

@@ -128,6 +128,18 @@ std::string queue_head_key(uint64_t queue_id) {
   return key;
 }
 
+std::string delivered_key(uint64_t queue_id, uint64_t seq) {
+  std::string key = delivered_prefix(queue_id);
+  put_u64_be(key, seq);
+  return key;
+}
+
+std::string delivered_prefix(uint64_t queue_id) {
+  std::string key = tagged(MetadataKind::kDelivered);
+  put_u64_be(key, queue_id);
+  return key;
+}
+
 std::string binding_prefix(std::string_view vhost) {
   std::string key = tagged(MetadataKind::kBinding);
   put_name(key, vhost);

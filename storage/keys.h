@@ -31,6 +31,7 @@
 //     'x' [vhost] exchange                                   -> ExchangeRecord
 //     'q' [vhost] queue                                      -> QueueRecord
 //     'h' queue id (u64, BE)                                 -> QueueHead
+//     'd' queue id (u64, BE) sequence (u64, BE)              -> delivery count (varint)
 //     'b' [vhost] [source] kind [destination] [routing key] arguments -> BindingRecord
 //     'P' [vhost] policy                                     -> PolicyRecord
 //     ([name] = varint length + bytes; kind = 'q' or 'x'; arguments = the deterministic
@@ -86,6 +87,7 @@ enum class MetadataKind : char {
   kExchange = 'x',
   kQueue = 'q',
   kQueueHead = 'h',
+  kDelivered = 'd',
   kBinding = 'b',
   kPolicy = 'P',
 };
@@ -102,6 +104,10 @@ std::string queue_prefix(std::string_view vhost);  // every queue of `vhost`
 // Where a queue's head is saved: messages of the queue below it are deleted, so recovery seeks
 // to message_key(queue_id, head) instead of the start of the range.
 std::string queue_head_key(uint64_t queue_id);
+// Marks a persistent message of `queue_id` as delivered (and how often), so a restart brings it
+// back with redelivered=true and its delivery count, as RabbitMQ does; deleted with the message.
+std::string delivered_key(uint64_t queue_id, uint64_t seq);
+std::string delivered_prefix(uint64_t queue_id);  // every marker of `queue_id`
 
 enum class BindingDestination : char { kQueue = 'q', kExchange = 'x' };
 std::string binding_key(std::string_view vhost, std::string_view source, BindingDestination kind,

@@ -35,6 +35,8 @@ void delete_queue(WriteBatch& batch, uint64_t queue_id) {
     batch.delete_range(Column::kMessages, message_prefix(queue_id), end);
   }
   batch.del(Column::kMetadata, queue_head_key(queue_id));
+  const std::string markers = delivered_prefix(queue_id);
+  batch.delete_range(Column::kMetadata, markers, prefix_successor(markers));
 }
 
 Status scan_queue(Store& store, uint64_t queue_id, uint64_t from_seq, size_t limit,

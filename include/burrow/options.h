@@ -30,6 +30,11 @@ struct Options {
   // Default: kFsync (a confirm survives power loss).
   Durability durability = Durability::kFsync;
 
+  // Open a damaged store anyway, salvaging what reads cleanly (damaged files are moved to
+  // <data_dir>/lost and what was dropped is logged). Confirmed messages may be lost. Default:
+  // false: a damaged store refuses to open and names the damaged file.
+  bool repair = false;
+
   // Broker worker threads, which run queue deliveries, consumer callbacks and (in burrowd)
   // the network I/O. Default: 0 = one per hardware thread.
   int worker_threads = 0;

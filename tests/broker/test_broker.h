@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include <burrow/clock.h>
+#include <burrow/field_table.h>
 #include <burrow/options.h>
 #include <burrow/status.h>
 #include <gtest/gtest.h>
@@ -30,6 +32,9 @@ namespace burrow {
 inline void PrintTo(StatusCode code, std::ostream* os) {
   *os << status_code_name(code) << " (" << static_cast<int>(code) << ")";
 }
+// Readable field values and tables in assertion failures.
+inline void PrintTo(const FieldValue& value, std::ostream* os) { *os << to_string(value); }
+inline void PrintTo(const FieldTable& table, std::ostream* os) { *os << to_string(table); }
 }  // namespace burrow
 
 namespace burrow::broker::testing {
@@ -112,6 +117,7 @@ class RecordingSink final : public ChannelSink {
   }
   void on_error(const Status& error) override {
     std::lock_guard lock(mu_);
+    errors_.push_back(error);
     events_.push_back("error:" + error.message());
     cv_.notify_all();
   }
@@ -130,6 +136,10 @@ class RecordingSink final : public ChannelSink {
   bool wait_for_cancels(size_t n, std::chrono::milliseconds timeout = kWaitTimeout) {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, timeout, [&] { return cancels_.size() >= n; });
+  }
+  bool wait_for_returns(size_t n, std::chrono::milliseconds timeout = kWaitTimeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return returns_.size() >= n; });
   }
   // Watches for kQuietPeriod: true if no more than `n` deliveries arrived meanwhile.
   bool stays_at(size_t n) { return !wait_for_deliveries(n + 1, kQuietPeriod); }
@@ -164,6 +174,11 @@ class RecordingSink final : public ChannelSink {
     std::lock_guard lock(mu_);
     return events_;
   }
+  // What on_error was told (the broker closing the channel on its own).
+  std::vector<Status> errors() const {
+    std::lock_guard lock(mu_);
+    return errors_;
+  }
 
  private:
   mutable std::mutex mu_;
@@ -172,6 +187,7 @@ class RecordingSink final : public ChannelSink {
   std::vector<Return> returns_;
   std::vector<Confirm> confirms_;
   std::vector<std::string> cancels_;
+  std::vector<Status> errors_;
   std::vector<std::string> events_;
 };
 
@@ -191,6 +207,14 @@ class TestBroker {
     Options options;
     options.in_memory = true;
     options.worker_threads = 2;
+    return options;
+  }
+
+  // Default options on `clock`, which must outlive the broker: time then moves only through
+  // advance() (declare the clock before the broker).
+  static Options manual_clock_options(ManualClock& clock) {
+    Options options = default_options();
+    options.clock = &clock;
     return options;
   }
 
@@ -217,6 +241,8 @@ class TestBroker {
   TestBroker& operator=(const TestBroker&) = delete;
 
   BrokerCore& core() { return *core_; }
+  // Moves a manual clock forward by `ms`, firing every timer that falls due meanwhile.
+  Status advance(int64_t ms) { return core_->advance_clock(ms); }
   const ConnectionPtr& connection() const { return default_connection_; }
   VHost& vhost() { return *default_connection_->vhost(); }
 
@@ -337,6 +363,26 @@ inline std::vector<std::string> drain_bodies(Channel& ch, std::string_view queue
 
 inline Status declare(Channel& ch, std::string name) {
   return ch.declare_queue(QueueDeclareRequest{.name = std::move(name)}).status();
+}
+
+// queue.declare with x-arguments.
+inline Status declare(Channel& ch, std::string name, FieldTable arguments) {
+  return ch
+      .declare_queue(
+          QueueDeclareRequest{.name = std::move(name), .arguments = std::move(arguments)})
+      .status();
+}
+
+inline BasicProperties with_expiration(std::string expiration) {
+  BasicProperties p;
+  p.expiration = std::move(expiration);
+  return p;
+}
+
+// A header of a stored message, or nullptr.
+inline const FieldValue* header_of(const StoredMessage& message, std::string_view name) {
+  const auto& headers = message.message.properties.headers;
+  return headers ? headers->find(name) : nullptr;
 }
 
 inline Status declare_exchange(Channel& ch, std::string name, std::string type,

@@ -1,0 +1,162 @@
+// Persistence: durable entities and persistent messages as storage records.
+#include "broker/persistence.h"
+
+#include <spdlog/spdlog.h>
+
+#include "broker/exchange.h"
+#include "broker/queue.h"
+#include "storage/keys.h"
+#include "storage/queue_range.h"
+#include "storage/record_codec.h"
+
+namespace burrow::broker {
+
+namespace st = burrow::storage;
+
+void ConfirmGate::done(bool ok) {
+  if (!ok) ok_.store(false, std::memory_order_relaxed);
+  if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    on_done_(ok_.load(std::memory_order_relaxed));
+  }
+}
+
+namespace {
+
+st::BindingDestination destination_kind(DestinationKind kind) {
+  return kind == DestinationKind::kQueue ? st::BindingDestination::kQueue
+                                         : st::BindingDestination::kExchange;
+}
+
+std::string binding_record_key(std::string_view vhost, const Binding& b) {
+  return st::binding_key(vhost, b.source, destination_kind(b.kind), b.destination, b.routing_key,
+                         st::binding_arguments_bytes(b.arguments));
+}
+
+}  // namespace
+
+Status Persistence::save_exchange(const ExchangeSettings& x) {
+  st::ExchangeRecord record;
+  record.set_vhost(x.vhost);
+  record.set_name(x.name);
+  record.set_type(x.type);
+  record.set_durable(x.durable);
+  record.set_auto_delete(x.auto_delete);
+  record.set_internal(x.internal);
+  st::encode_field_table(x.arguments, *record.mutable_arguments());
+  st::WriteBatch batch;
+  batch.put(st::Column::kMetadata, st::exchange_key(x.vhost, x.name), st::serialize_record(record));
+  return store_.write_sync(std::move(batch));
+}
+
+Status Persistence::delete_exchange(std::string_view vhost, std::string_view name) {
+  st::WriteBatch batch;
+  batch.del(st::Column::kMetadata, st::exchange_key(vhost, name));
+  // Bindings from it go with it (bindings to it are deleted by the caller one by one).
+  const std::string prefix = st::binding_source_prefix(vhost, name);
+  batch.delete_range(st::Column::kMetadata, prefix, st::prefix_successor(prefix));
+  return store_.write_sync(std::move(batch));
+}
+
+Status Persistence::save_queue(const QueueSettings& q, uint64_t queue_id) {
+  st::QueueRecord record;
+  record.set_vhost(q.vhost);
+  record.set_name(q.name);
+  record.set_queue_id(queue_id);
+  record.set_durable(q.durable);
+  record.set_exclusive(q.exclusive());
+  record.set_auto_delete(q.auto_delete);
+  st::encode_field_table(q.arguments, *record.mutable_arguments());
+  record.set_type("classic");
+  st::WriteBatch batch;
+  batch.put(st::Column::kMetadata, st::queue_key(q.vhost, q.name), st::serialize_record(record));
+  return store_.write_sync(std::move(batch));
+}
+
+Status Persistence::delete_queue(std::string_view vhost, std::string_view name, uint64_t queue_id) {
+  st::WriteBatch batch;
+  batch.del(st::Column::kMetadata, st::queue_key(vhost, name));
+  st::delete_queue(batch, queue_id);
+  return store_.write_sync(std::move(batch));
+}
+
+Status Persistence::save_binding(std::string_view vhost, const Binding& b) {
+  st::BindingRecord record;
+  record.set_vhost(std::string(vhost));
+  record.set_source(b.source);
+  record.set_destination_kind(b.kind == DestinationKind::kQueue ? st::BindingRecord::QUEUE
+                                                                : st::BindingRecord::EXCHANGE);
+  record.set_destination(b.destination);
+  record.set_routing_key(b.routing_key);
+  st::encode_field_table(b.arguments, *record.mutable_arguments());
+  st::WriteBatch batch;
+  batch.put(st::Column::kMetadata, binding_record_key(vhost, b), st::serialize_record(record));
+  return store_.write_sync(std::move(batch));
+}
+
+Status Persistence::delete_binding(std::string_view vhost, const Binding& b) {
+  st::WriteBatch batch;
+  batch.del(st::Column::kMetadata, binding_record_key(vhost, b));
+  return store_.write_sync(std::move(batch));
+}
+
+void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
+                              const std::shared_ptr<ConfirmGate>& gate) {
+  const Message& m = entry.message->message;
+  st::MessageRecord record;
+  record.set_exchange(m.exchange);
+  record.set_routing_key(m.routing_key);
+  st::encode_properties(m.properties, *record.mutable_properties());
+  record.set_publish_time_ms(static_cast<uint64_t>(entry.message->published_at));
+  if (entry.expires_at != 0) record.set_expiry_ms(static_cast<uint64_t>(entry.expires_at));
+  record.set_delivery_count(entry.delivery_count);
+  st::WriteBatch batch;
+  batch.put(st::Column::kMessages, st::message_key(queue_id, entry.seq),
+            st::encode_message_value(record, m.body));
+  if (gate) {
+    gate->add();
+    store_.write(std::move(batch), [gate](Status s) {
+      if (!s.ok()) spdlog::error("persisting a message failed: {}", s.to_string());
+      gate->done(s.ok());
+    });
+  } else {
+    store_.write(std::move(batch), [](Status s) {
+      if (!s.ok()) spdlog::error("persisting a message failed: {}", s.to_string());
+    });
+  }
+}
+
+void Persistence::mark_delivered(uint64_t queue_id,
+                                 std::span<const std::pair<uint64_t, uint32_t>> seqs) {
+  if (seqs.empty()) return;
+  st::WriteBatch batch;
+  for (const auto& [seq, count] : seqs) {
+    std::string value;
+    // varint delivery count
+    uint32_t v = count;
+    while (v >= 0x80) {
+      value.push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    value.push_back(static_cast<char>(v));
+    batch.put(st::Column::kMetadata, st::delivered_key(queue_id, seq), std::move(value));
+  }
+  store_.write(std::move(batch), nullptr);
+}
+
+void Persistence::delete_messages(uint64_t queue_id, std::span<const uint64_t> seqs,
+                                  uint64_t new_head) {
+  if (seqs.empty() && new_head == 0) return;
+  st::WriteBatch batch;
+  for (uint64_t seq : seqs) {
+    batch.del(st::Column::kMessages, st::message_key(queue_id, seq));
+    batch.del(st::Column::kMetadata, st::delivered_key(queue_id, seq));
+  }
+  if (new_head != 0) {
+    st::advance_queue_head(batch, queue_id, new_head);
+    const std::string markers = st::delivered_prefix(queue_id);
+    batch.delete_range(st::Column::kMetadata, markers, st::delivered_key(queue_id, new_head));
+  }
+  store_.write(std::move(batch), nullptr);
+}
+
+}  // namespace burrow::broker

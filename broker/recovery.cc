@@ -1,0 +1,151 @@
+// Recovery of durable state from the store.
+#include "broker/recovery.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "base/status_macros.h"
+#include "broker/classic_queue.h"
+#include "storage/keys.h"
+#include "storage/queue_range.h"
+#include "storage/record_codec.h"
+
+namespace burrow::broker {
+
+namespace st = burrow::storage;
+
+namespace {
+
+// Reads every record under `prefix` into `visit` (parsing errors stop the scan).
+template <typename Record, typename Visit>
+Status scan_records(st::Store& store, const std::string& prefix, Visit visit) {
+  Status failed;
+  Status s =
+      store.scan(st::Column::kMetadata, prefix, {}, [&](std::string_view, std::string_view value) {
+        Record record;
+        failed = st::parse_record(value, record);
+        if (!failed.ok()) return false;
+        failed = visit(record);
+        return failed.ok();
+      });
+  RETURN_IF_ERROR(s);
+  return failed;
+}
+
+uint32_t parse_varint(std::string_view v) {
+  uint32_t out = 0;
+  int shift = 0;
+  for (char c : v) {
+    out |= static_cast<uint32_t>(static_cast<uint8_t>(c) & 0x7f) << shift;
+    if ((static_cast<uint8_t>(c) & 0x80) == 0) break;
+    shift += 7;
+  }
+  return out;
+}
+
+Status recover_messages(st::Store& store, ClassicQueue& queue, uint64_t queue_id, uint64_t& count) {
+  // Delivery markers: messages handed to a consumer before the restart.
+  std::map<uint64_t, uint32_t> delivered;
+  const std::string markers = st::delivered_prefix(queue_id);
+  RETURN_IF_ERROR(store.scan(
+      st::Column::kMetadata, markers, {}, [&](std::string_view key, std::string_view value) {
+        if (key.size() == markers.size() + 8) {
+          delivered[st::get_u64_be(key.data() + markers.size())] = parse_varint(value);
+        }
+        return true;
+      }));
+  ASSIGN_OR_RETURN(uint64_t head, st::load_queue_head(store, queue_id));
+  std::vector<QueueEntry> entries;
+  uint64_t next_seq = head;
+  Status failed;
+  RETURN_IF_ERROR(st::scan_queue(store, queue_id, head, 0, [&](uint64_t seq, std::string_view v) {
+    st::MessageRecord record;
+    std::string_view body;
+    failed = st::decode_message_value(v, record, body);
+    if (!failed.ok()) return false;
+    auto message = std::make_shared<StoredMessage>();
+    message->message.exchange = record.exchange();
+    message->message.routing_key = record.routing_key();
+    failed = st::decode_properties(record.properties(), message->message.properties);
+    if (!failed.ok()) return false;
+    message->message.body.assign(body);
+    message->published_at = static_cast<TimeMs>(record.publish_time_ms());
+    QueueEntry entry;
+    entry.seq = seq;
+    entry.message = std::move(message);
+    entry.expires_at = record.has_expiry_ms() ? static_cast<TimeMs>(record.expiry_ms()) : 0;
+    if (auto it = delivered.find(seq); it != delivered.end()) {
+      entry.redelivered = true;
+      entry.delivery_count = it->second;
+    }
+    if (queue.arguments().max_priority) {
+      uint8_t p = entry.message->message.properties.priority.value_or(0);
+      entry.priority = std::min(p, *queue.arguments().max_priority);
+    }
+    entries.push_back(std::move(entry));
+    next_seq = seq + 1;
+    return true;
+  }));
+  RETURN_IF_ERROR(failed);
+  count += entries.size();
+  queue.recover(std::move(entries), next_seq);
+  return Status();
+}
+
+}  // namespace
+
+Result<RecoveryStats> recover_vhost(st::Store& store, VHost& vhost) {
+  RecoveryStats stats;
+  const std::string& name = vhost.name();
+  RETURN_IF_ERROR(scan_records<st::ExchangeRecord>(
+      store, st::exchange_prefix(name), [&](const st::ExchangeRecord& r) -> Status {
+        ExchangeSettings s;
+        s.name = r.name();
+        s.type = r.type();
+        s.durable = r.durable();
+        s.auto_delete = r.auto_delete();
+        s.internal = r.internal();
+        RETURN_IF_ERROR(st::decode_field_table(r.arguments(), s.arguments));
+        vhost.recover_exchange(std::move(s));
+        ++stats.exchanges;
+        return Status();
+      }));
+  std::vector<std::pair<std::shared_ptr<ClassicQueue>, uint64_t>> queues;
+  RETURN_IF_ERROR(scan_records<st::QueueRecord>(
+      store, st::queue_prefix(name), [&](const st::QueueRecord& r) -> Status {
+        QueueSettings s;
+        s.name = r.name();
+        s.durable = true;
+        s.auto_delete = r.auto_delete();
+        RETURN_IF_ERROR(st::decode_field_table(r.arguments(), s.arguments));
+        ASSIGN_OR_RETURN(QueuePtr q, vhost.recover_queue(std::move(s), r.queue_id()));
+        if (auto classic = std::dynamic_pointer_cast<ClassicQueue>(q)) {
+          queues.emplace_back(std::move(classic), r.queue_id());
+        }
+        stats.max_queue_id = std::max(stats.max_queue_id, r.queue_id());
+        ++stats.queues;
+        return Status();
+      }));
+  RETURN_IF_ERROR(scan_records<st::BindingRecord>(
+      store, st::binding_prefix(name), [&](const st::BindingRecord& r) -> Status {
+        Binding b;
+        b.source = r.source();
+        b.kind = r.destination_kind() == st::BindingRecord::QUEUE ? DestinationKind::kQueue
+                                                                  : DestinationKind::kExchange;
+        b.destination = r.destination();
+        b.routing_key = r.routing_key();
+        RETURN_IF_ERROR(st::decode_field_table(r.arguments(), b.arguments));
+        if (vhost.recover_binding(b)) ++stats.bindings;
+        return Status();
+      }));
+  for (auto& [queue, id] : queues) {
+    Status s = recover_messages(store, *queue, id, stats.messages);
+    if (!s.ok()) {
+      return Status(s.code(), "recovering queue '" + queue->name() + "': " + s.message());
+    }
+  }
+  return stats;
+}
+
+}  // namespace burrow::broker
