@@ -40,6 +40,9 @@ TEST(ConsumerTimeout, UnackedDeliveryPastTheTimeoutClosesTheChannelWith406) {
   ASSERT_OK(consume(*cons, "q", "c1"));
   ASSERT_OK(publish(*pub, "", "q", "m1"));
   ASSERT_TRUE(cons.sink->wait_for_deliveries(1));
+  // The sink hears of a delivery before the channel records it (and arms its timer):
+  // unacked_count() takes the channel's lock, so it waits for the delivery to be recorded.
+  ASSERT_EQ(cons->unacked_count(), 1u);
   ASSERT_OK(b.advance(999));
   EXPECT_TRUE(cons.sink->errors().empty());
   ASSERT_OK(b.advance(1));
@@ -58,6 +61,7 @@ TEST(ConsumerTimeout, AckingInTimePreventsIt) {
   ASSERT_OK(consume(*ch, "q", "c1"));
   ASSERT_OK(publish(*ch, "", "q", "m1"));
   ASSERT_TRUE(ch.sink->wait_for_deliveries(1));
+  ASSERT_EQ(ch->unacked_count(), 1u);
   ASSERT_OK(b.advance(500));
   ASSERT_OK(ch->ack(ch.sink->deliveries()[0].delivery_tag, false));
   ASSERT_OK(b.advance(5000));
@@ -72,9 +76,11 @@ TEST(ConsumerTimeout, TheOldestUnackedDeliveryDecides) {
   ASSERT_OK(consume(*ch, "q", "c1"));
   ASSERT_OK(publish(*ch, "", "q", "m1"));
   ASSERT_TRUE(ch.sink->wait_for_deliveries(1));
+  ASSERT_EQ(ch->unacked_count(), 1u);
   ASSERT_OK(b.advance(500));
   ASSERT_OK(publish(*ch, "", "q", "m2"));
   ASSERT_TRUE(ch.sink->wait_for_deliveries(2));
+  ASSERT_EQ(ch->unacked_count(), 2u);
   ASSERT_OK(b.advance(400));
   ASSERT_OK(ch->ack(ch.sink->deliveries()[0].delivery_tag, false));
   ASSERT_OK(b.advance(599));  // m2 delivered 999 ms ago
@@ -105,6 +111,7 @@ TEST(ConsumerTimeout, NoAckDeliveriesAreNotTimed) {
   ASSERT_OK(consume(*ch, "q", "c1", /*no_ack=*/true));
   ASSERT_OK(publish(*ch, "", "q", "m1"));
   ASSERT_TRUE(ch.sink->wait_for_deliveries(1));
+  ASSERT_EQ(ch->unacked_count(), 0u);
   ASSERT_OK(b.advance(10000));
   EXPECT_TRUE(ch.sink->errors().empty());
 }

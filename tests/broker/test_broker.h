@@ -26,6 +26,7 @@
 
 #include "broker/broker_core.h"
 #include "broker/channel.h"
+#include "broker/worker_pool.h"
 
 namespace burrow {
 // Readable StatusCode values in assertion failures ("NOT_FOUND (404)").
@@ -234,7 +235,36 @@ class TestBroker {
     channels_.clear();
     connections_.clear();
     default_connection_.reset();
+    // Lets the deliveries that closing queued run before the core stops: a queue kept alive
+    // only by a pending delivery task would otherwise be destroyed after the core's timer
+    // service (a broker bug of its own, BrokerShutdown.* in timer_service_test.cc).
+    settle_workers();
     core_.reset();
+  }
+
+  // Waits until every task queued on the worker pool so far has run: one barrier task per
+  // worker thread, all running at once, `rounds` times (for tasks those tasks queue).
+  void settle_workers(int rounds = 3) {
+    WorkerPool& pool = core_->workers();
+    const int n = pool.thread_count();
+    for (int r = 0; r < rounds; ++r) {
+      struct Barrier {
+        std::mutex mu;
+        std::condition_variable cv;
+        int arrived = 0;
+      };
+      auto barrier = std::make_shared<Barrier>();
+      for (int i = 0; i < n; ++i) {
+        pool.post([barrier, n] {
+          std::unique_lock lock(barrier->mu);
+          ++barrier->arrived;
+          barrier->cv.notify_all();
+          barrier->cv.wait_for(lock, kWaitTimeout, [&] { return barrier->arrived >= n; });
+        });
+      }
+      std::unique_lock lock(barrier->mu);
+      if (!barrier->cv.wait_for(lock, kWaitTimeout, [&] { return barrier->arrived >= n; })) return;
+    }
   }
 
   TestBroker(const TestBroker&) = delete;
