@@ -53,7 +53,17 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
   return core;
 }
 
-BrokerCore::~BrokerCore() { shutdown(); }
+BrokerCore::~BrokerCore() {
+  shutdown();
+  // Work still queued holds queues and channels; it goes first, while the timers and the
+  // store those use still exist, then the topology.
+  workers_.reset();
+  {
+    std::lock_guard lock(mu_);
+    vhosts_.clear();
+    reply_channels_.clear();
+  }
+}
 
 void BrokerCore::shutdown() {
   if (timers_) timers_->stop();

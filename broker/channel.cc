@@ -53,10 +53,12 @@ Channel::~Channel() = default;
 // ---- topology --------------------------------------------------------------------------
 
 Status Channel::declare_exchange(const ExchangeSettings& settings, bool passive) {
+  RETURN_IF_ERROR(check_open());
   return vhost_.declare_exchange(settings, passive);
 }
 
 Status Channel::delete_exchange(std::string_view name, bool if_unused) {
+  RETURN_IF_ERROR(check_open());
   return vhost_.delete_exchange(name, if_unused);
 }
 
@@ -87,6 +89,7 @@ Result<QueuePtr> Channel::resolve_queue(std::string_view name) {
 }
 
 Result<QueueDeclareResult> Channel::declare_queue(QueueDeclareRequest request) {
+  RETURN_IF_ERROR(check_open());
   // RabbitMQ strips CR and LF from queue names.
   std::erase_if(request.name, [](char c) { return c == '\r' || c == '\n'; });
   // The direct reply-to pseudo-queue always "exists" with one consumer (rabbit_channel).
@@ -134,6 +137,7 @@ Status Channel::unbind_queue(std::string_view queue, std::string_view exchange,
 }
 
 Result<uint32_t> Channel::purge_queue(std::string_view queue) {
+  RETURN_IF_ERROR(check_open());
   ASSIGN_OR_RETURN(QueuePtr q, resolve_queue(queue));
   return q->purge();
 }
@@ -186,6 +190,7 @@ Status Channel::route(std::string_view exchange, std::string_view routing_key,
 
 Status Channel::publish(std::string_view exchange, std::string_view routing_key, bool mandatory,
                         bool immediate, StoredMessagePtr message) {
+  RETURN_IF_ERROR(check_open());
   if (immediate) return not_implemented("immediate=true");
   const uint64_t max_size = connection_->core().options().max_message_size;
   if (message->body_size() > max_size) {
@@ -384,6 +389,7 @@ void Channel::deliver_reply(const StoredMessagePtr& message) {
 
 Result<std::string> Channel::consume(ConsumeRequest request,
                                      const std::function<void(const std::string&)>& on_ok) {
+  RETURN_IF_ERROR(check_open());
   if (request.queue == kReplyToQueue) return consume_replies(std::move(request), on_ok);
   ASSIGN_OR_RETURN(QueuePtr queue, resolve_queue(request.queue));
   ConsumerSettings settings;
@@ -440,6 +446,7 @@ Status Channel::cancel(const std::string& tag, const std::function<void()>& on_o
 
 Status Channel::get(std::string_view queue, bool no_ack,
                     const std::function<void(const std::optional<GetResult>&)>& on_result) {
+  RETURN_IF_ERROR(check_open());
   ASSIGN_OR_RETURN(QueuePtr q, resolve_queue(queue));
   uint32_t remaining = 0;
   ASSIGN_OR_RETURN(std::optional<QueueEntry> entry, q->get(no_ack, remaining));
@@ -461,6 +468,7 @@ Status Channel::get(std::string_view queue, bool no_ack,
 }
 
 Status Channel::qos(uint32_t prefetch_size, uint16_t prefetch_count, bool global) {
+  RETURN_IF_ERROR(check_open());
   if (prefetch_size != 0) {
     return not_implemented(fmt::format("prefetch_size!=0 ({})", prefetch_size));
   }
@@ -603,6 +611,7 @@ void Channel::settle(std::vector<Unacked> entries, Settle how) {
 }
 
 Status Channel::settle_tags(uint64_t tag, bool multiple, Settle how) {
+  RETURN_IF_ERROR(check_open());
   ASSIGN_OR_RETURN(std::vector<Unacked> entries, take_unacked(tag, multiple));
   if (tx_mode_) {
     tx_settles_.push_back(TxSettle{std::move(entries), how});
@@ -625,6 +634,7 @@ Status Channel::reject(uint64_t delivery_tag, bool requeue) {
 }
 
 Status Channel::recover(bool requeue) {
+  RETURN_IF_ERROR(check_open());
   if (!requeue) return not_implemented("requeue=false");
   ASSIGN_OR_RETURN(std::vector<Unacked> entries, take_unacked(0, true));
   settle(std::move(entries), Settle::kRequeue);
@@ -673,6 +683,13 @@ Status Channel::tx_rollback() {
 
 // ---- lifecycle -------------------------------------------------------------------------
 
+Status Channel::check_open() const {
+  if (closed_flag_.load(std::memory_order_acquire)) {
+    return Status(StatusCode::kClosed, "channel is closed");
+  }
+  return Status();
+}
+
 void Channel::close() {
   std::vector<ConsumerPtr> consumers;
   std::vector<Unacked> unacked;
@@ -680,10 +697,10 @@ void Channel::close() {
     std::lock_guard lock(mu_);
     if (closed_) return;
     closed_ = true;
-    for (auto& [tag, c] : consumers_) {
-      c->mark_cancelled();
-      consumers.push_back(std::move(c));
-    }
+    closed_flag_.store(true, std::memory_order_release);
+    // Not marked cancelled yet: a single active consumer keeps its turn until detach()
+    // below has requeued its messages (closed_ already turns deliveries away).
+    for (auto& [tag, c] : consumers_) consumers.push_back(std::move(c));
     consumers_.clear();
     unacked.assign(std::make_move_iterator(unacked_.begin()),
                    std::make_move_iterator(unacked_.end()));
@@ -725,6 +742,7 @@ void Channel::close() {
     q->detach(detached, std::move(entries));
     entries = {};
   }
+  for (const ConsumerPtr& c : consumers) c->mark_cancelled();
 }
 
 size_t Channel::unacked_count() const {

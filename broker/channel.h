@@ -171,6 +171,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // A reply published to this channel's direct reply-to address.
   void deliver_reply(const StoredMessagePtr& message);
 
+  // kClosed once the channel was closed (by its owner or by the broker); OK otherwise.
+  Status check_open() const;
+
   // Counts for tests and management.
   size_t unacked_count() const;
   size_t consumer_count() const;
@@ -257,6 +260,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // Delivery state, shared with worker threads.
   mutable std::mutex mu_;
   bool closed_ GUARDED_BY(mu_) = false;
+  std::atomic<bool> closed_flag_{false};  // closed_, readable without the lock
   uint64_t next_delivery_tag_ GUARDED_BY(mu_) = 1;
   std::deque<Unacked> unacked_ GUARDED_BY(mu_);  // ascending delivery tag
   std::unordered_map<std::string, ConsumerPtr> consumers_ GUARDED_BY(mu_);

@@ -441,8 +441,13 @@ const ConsumerPtr* ClassicQueue::pick_consumer_locked() {
       sac_waiting_for_.reset();
     }
     for (size_t i = 0; i < n; ++i) {
-      // The active consumer is the first one still registered.
-      if (consumers_[i]->cancelled()) continue;
+      // The active consumer is the first one still registered. One being cancelled still
+      // holds the turn while it has unacked messages, so they are requeued before anyone
+      // else is served.
+      if (consumers_[i]->cancelled()) {
+        if (consumers_[i]->unacked() > 0) return nullptr;
+        continue;
+      }
       return consumers_[i]->try_take_credit() ? &consumers_[i] : nullptr;
     }
     return nullptr;
@@ -536,6 +541,8 @@ void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelive
       entries = std::move(keep);
     }
     reinsert_locked(std::move(entries), redelivered);
+    // A requeued message whose TTL passed meanwhile is dropped at once (it is at the head).
+    expire_heads_locked(context_.clock->now_ms(), fx);
     // Requeued messages count towards the limits again (rabbit_amqqueue_process
     // requeue_and_run drops heads).
     drop_head_locked(fx);

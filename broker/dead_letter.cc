@@ -2,6 +2,7 @@
 #include "broker/dead_letter.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace burrow::broker {
 
@@ -42,26 +43,35 @@ int64_t count_of(const FieldTable& death) {
   return n.value_or(0);
 }
 
-// group_by_queue_and_reason/1: deaths for the same queue and reason merge, counts summed
-// (x-death arrays written before RabbitMQ grouped them).
+// group_by_queue_and_reason/1: deaths for the same queue and reason (x-death arrays written
+// before RabbitMQ grouped them) become the first of them; one without a count gets the number
+// of entries it stands for (ensure_xdeath_event_count/2), one with a count keeps it.
 std::vector<FieldValue> group_by_queue_and_reason(const FieldArray& deaths) {
   std::vector<FieldValue> out;
+  std::vector<int64_t> sizes;
   for (const FieldValue& d : deaths) {
     const FieldTable* t = d.get_if<FieldTable>();
     if (t == nullptr) continue;
     const std::string* q = string_field(*t, "queue");
     const std::string* r = string_field(*t, "reason");
-    auto same = std::find_if(out.begin(), out.end(), [&](const FieldValue& o) {
-      const FieldTable& ot = *std::as_const(o).get_if<FieldTable>();
+    size_t i = 0;
+    for (; i < out.size(); ++i) {
+      const FieldTable& ot = *std::as_const(out[i]).get_if<FieldTable>();
       const std::string* oq = string_field(ot, "queue");
       const std::string* orr = string_field(ot, "reason");
-      return oq && orr && q && r && *oq == *q && *orr == *r;
-    });
-    if (same == out.end()) {
+      if (oq && orr && q && r && *oq == *q && *orr == *r) break;
+    }
+    if (i == out.size()) {
       out.push_back(d);
+      sizes.push_back(1);
     } else {
-      FieldTable& merged = *same->get_if<FieldTable>();
-      merged.set("count", count_of(merged) + count_of(*t));
+      ++sizes[i];
+    }
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    FieldTable& t = *out[i].get_if<FieldTable>();
+    if (!t.contains("count")) {
+      t.entries().insert(t.entries().begin(), FieldEntry{"count", sizes[i]});
     }
   }
   return out;
@@ -158,7 +168,8 @@ DeadLetterMessage make_dead_letter_message(const StoredMessage& message, DeathRe
   } else {
     out.routing_keys = std::move(life_keys);
   }
-  props.headers = std::move(headers);
+  // RabbitMQ writes the changed header table sorted by name (rabbit_basic:map_headers).
+  props.headers = sorted(std::move(headers));
   props.expiration.reset();
   dl->message.exchange.assign(target.exchange);
   dl->message.routing_key = out.routing_keys.front();

@@ -121,12 +121,13 @@ Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
           "Invalid argument, 'x-delayed-type' must be an existing exchange type");
     }
     const std::string* inner_name = inner->get_if<std::string>();
-    if (inner_name == nullptr) {
-      return precondition_failed("Invalid argument, 'x-delayed-type' must be of type longstr");
-    }
-    if (!is_known_exchange_type(*inner_name) || *inner_name == kDelayedExchangeType) {
+    if (inner_name == nullptr || *inner_name == kDelayedExchangeType) {
       return precondition_failed(
           "Invalid argument, 'x-delayed-type' must be an existing exchange type");
+    }
+    // The plugin checks the type as exchange.declare does.
+    if (!is_known_exchange_type(*inner_name)) {
+      return command_invalid("unknown exchange type '" + *inner_name + "'");
     }
   }
   if (const FieldValue* ae = settings.arguments.find("alternate-exchange");
@@ -557,7 +558,8 @@ Status VHost::route(std::string_view exchange, const RoutingInput& input, RouteR
     if (start->settings().type == kDelayedExchangeType && !skip_delay && input.headers) {
       // The plugin holds a message with a positive integer x-delay; it reaches no queue now.
       if (const FieldValue* d = input.headers->find("x-delay")) {
-        if (auto delay = d->as_integer(); delay && *delay > 0) {
+        // Erlang's timers take at most 2^32-1 ms; longer delays route at once (plugin).
+        if (auto delay = d->as_integer(); delay && *delay > 0 && *delay <= 4294967295LL) {
           out.delay_ms = *delay;
           out.cacheable = false;
           return Status();

@@ -150,10 +150,11 @@ void ChannelImpl::on_confirm(uint64_t seq, bool /*multiple*/, bool ack) {
 
 void ChannelImpl::on_error(const Status& error) {
   // The broker closes the channel (a consumer acknowledgement timeout): its consumers are
-  // cancelled and its unacked messages requeued, as over AMQP. Done on a worker thread: this
-  // is called from a timer.
+  // cancelled and its unacked messages requeued, as over AMQP; later calls get kClosed.
+  // Called from the timer with no channel lock held, so the close happens right here (before
+  // Broker::advance_clock returns).
   spdlog::warn("channel {} closed by the broker: {}", channel_->number(), error.to_string());
-  executor_.post([channel = channel_] { channel->close(); });
+  channel_->close();
 }
 
 void ChannelImpl::on_cancel(const std::string& consumer_tag) {

@@ -180,8 +180,8 @@ TEST(DeadLetter, DeadLetterRoutingKeyReplacesTheKeysAndRemovesCc) {
             FieldValue(FieldArray{"a.b", "cc1"}));
 }
 
-// BUG: broker/dead_letter.cc, make_dead_letter_message sets headers with FieldTable::set
-// (replace in place or append), so a dead-lettered message's headers come out as
+// Regression (fixed): broker/dead_letter.cc, make_dead_letter_message sets headers with
+// FieldTable::set (replace in place or append), so a dead-lettered message's headers come out as
 // [CC, h, x-first-death-reason, x-first-death-queue, x-first-death-exchange, x-death].
 // RabbitMQ 3.10's rabbit_misc:set_table_value/4 sorts the whole table after every change
 // (sort_field_table), so clients see the headers sorted by name: golden transcripts
@@ -282,8 +282,8 @@ TEST(DeadLetter, NonArrayXDeathIsReplacedAndFirstDeathHeadersAreLeftAlone) {
   EXPECT_EQ(*header_of(*dl.message, "x-first-death-reason"), FieldValue("mine"));
 }
 
-// BUG: broker/dead_letter.cc, group_by_queue_and_reason sums the "count" fields of x-death
-// entries for the same queue and reason (treating a missing count as 0), so two legacy
+// Regression (fixed): broker/dead_letter.cc, group_by_queue_and_reason sums the "count" fields of
+// x-death entries for the same queue and reason (treating a missing count as 0), so two legacy
 // entries without a count (as RabbitMQ < 3.5 wrote them) merge into count 0 and the new
 // death makes it 1. RabbitMQ 3.10's rabbit_dead_letter:group_by_queue_and_reason/1 keeps the
 // first entry and, when it has no count, gives it the number of entries

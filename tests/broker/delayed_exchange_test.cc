@@ -46,8 +46,8 @@ TEST(DelayedExchange, DeclareWithoutDelayedTypeIs406) {
   EXPECT_EQ(s.message(), "Invalid argument, 'x-delayed-type' must be an existing exchange type");
 }
 
-// BUG: broker/vhost.cc, VHost::declare_exchange answers a non-string x-delayed-type with
-// "Invalid argument, 'x-delayed-type' must be of type longstr". The plugin's validate/1 has
+// Regression (fixed): broker/vhost.cc, VHost::declare_exchange answers a non-string x-delayed-type
+// with "Invalid argument, 'x-delayed-type' must be of type longstr". The plugin's validate/1 has
 // one clause for anything but a binary: 406 "Invalid argument, 'x-delayed-type' must be an
 // existing exchange type" (rabbit_exchange_type_delayed_message.erl, every release).
 TEST(DelayedExchange, DeclareWithANonStringDelayedTypeIs406) {
@@ -58,8 +58,8 @@ TEST(DelayedExchange, DeclareWithANonStringDelayedTypeIs406) {
   EXPECT_EQ(s.message(), "Invalid argument, 'x-delayed-type' must be an existing exchange type");
 }
 
-// BUG: broker/vhost.cc, VHost::declare_exchange answers an unknown x-delayed-type with 406
-// "Invalid argument, 'x-delayed-type' must be an existing exchange type". The plugin calls
+// Regression (fixed): broker/vhost.cc, VHost::declare_exchange answers an unknown x-delayed-type
+// with 406 "Invalid argument, 'x-delayed-type' must be an existing exchange type". The plugin calls
 // rabbit_exchange:check_type(Type) on a binary type, which fails with 503 COMMAND_INVALID
 // "unknown exchange type 'foo'", as an exchange.declare of type 'foo' does.
 TEST(DelayedExchange, DeclareWithAnUnknownDelayedTypeIs503) {
@@ -220,8 +220,8 @@ TEST(DelayedExchange, MessageHeldForADeletedExchangeIsDropped) {
   EXPECT_EQ(b.counts("q").ready, 0u);
 }
 
-// BUG: broker/vhost.cc, VHost::route holds a message for any positive x-delay. The plugin's
-// delay_message/2 delays only when 0 < Delay =< 4294967295 (?ERL_MAX_T, Erlang's largest
+// Regression (fixed): broker/vhost.cc, VHost::route holds a message for any positive x-delay. The
+// plugin's delay_message/2 delays only when 0 < Delay =< 4294967295 (?ERL_MAX_T, Erlang's largest
 // timer); a larger x-delay routes the message at once.
 TEST(DelayedExchange, DelayBeyondErlangsLargestTimerRoutesAtOnce) {
   ManualClock clock(kStart);

@@ -295,9 +295,9 @@ TEST(MessageTtl, RequeuedAfterItsDeadlineIsNotRedelivered) {
   EXPECT_EQ(b.counts("q").ready, 0u);
 }
 
-// BUG: broker/classic_queue.cc, ClassicQueue::requeue_locked only re-arms the TTL timer for a
-// requeued message whose deadline has passed; with a ManualClock that timer (due in the past)
-// runs only at the next advance_clock, so until then counts() (declare-ok's message_count)
+// Regression (fixed): broker/classic_queue.cc, ClassicQueue::requeue_locked only re-arms the TTL
+// timer for a requeued message whose deadline has passed; with a ManualClock that timer (due in the
+// past) runs only at the next advance_clock, so until then counts() (declare-ok's message_count)
 // reports the dead message as ready (and it is dead-lettered late). RabbitMQ's requeue_and_run
 // calls drop_expired_msgs at once: declare-ok right after the nack reports 0.
 TEST(MessageTtl, RequeuedAfterItsDeadlineIsDroppedAtOnce) {

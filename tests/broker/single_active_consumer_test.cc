@@ -133,9 +133,9 @@ TEST(SingleActiveConsumer, ClosingTheActiveChannelHandsItsMessagesToTheNextFirst
   EXPECT_TRUE(last.sink->stays_at(0));
 }
 
-// BUG: broker/channel.cc, Channel::close marks its consumers cancelled and only afterwards
-// calls Queue::detach, which requeues the unacked messages and removes the consumers "in one
-// step"; in between, a delivery pass already queued (broker/classic_queue.cc,
+// Regression (fixed): broker/channel.cc, Channel::close marks its consumers cancelled and only
+// afterwards calls Queue::detach, which requeues the unacked messages and removes the consumers "in
+// one step"; in between, a delivery pass already queued (broker/classic_queue.cc,
 // ClassicQueue::pick_consumer_locked, which skips cancelled consumers) treats the next
 // consumer as the active one and gives it the next ready message ahead of the closed
 // consumer's requeued ones. (Channel::cancel has the same window before remove_consumer.)

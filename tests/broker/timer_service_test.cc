@@ -119,12 +119,13 @@ void shut_down_with_a_pending_delivery() {
   std::exit(0);
 }
 
-// BUG: broker/broker_core.h, BrokerCore declares workers_ before timers_, so ~BrokerCore frees
-// the TimerService first and the WorkerPool (with its io_context) after it. A queued delivery
-// task (ClassicQueue::schedule_drain_locked holds shared_from_this()) can then be the last
-// owner of a queue; destroying it runs ~ClassicQueue, which calls context_.timers->cancel() on
-// the freed TimerService (heap-use-after-free, seen under ASan in the TTL tests' teardown
-// before test_broker.h settled the workers). Stopping a broker must not touch freed memory.
+// Regression (fixed): broker/broker_core.h, BrokerCore declares workers_ before timers_, so
+// ~BrokerCore frees the TimerService first and the WorkerPool (with its io_context) after it. A
+// queued delivery task (ClassicQueue::schedule_drain_locked holds shared_from_this()) can then be
+// the last owner of a queue; destroying it runs ~ClassicQueue, which calls
+// context_.timers->cancel() on the freed TimerService (heap-use-after-free, seen under ASan in the
+// TTL tests' teardown before test_broker.h settled the workers). Stopping a broker must not touch
+// freed memory.
 TEST(BrokerShutdown, PendingDeliveryOfAQueueWithTimersDoesNotUseFreedTimers) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(shut_down_with_a_pending_delivery(), ::testing::ExitedWithCode(0), "");
