@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "base/status_macros.h"
@@ -13,10 +15,29 @@
 
 namespace burrow::broker {
 
+namespace {
+
+uint64_t memory_budget_bytes(const Options& options) {
+  if (options.memory_budget_bytes != 0) return options.memory_budget_bytes;
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0) return uint64_t{1} << 30;  // 1 GiB when unknown
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) / 4;
+}
+
+}  // namespace
+
 BrokerCore::BrokerCore(const Options& options)
     : options_(options), clock_(options.clock ? options.clock : &SystemClock::instance()) {}
 
 Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
+  // RabbitMQ's hard limit for max_message_size; queue entries keep sizes in 32 bits.
+  constexpr uint64_t kMaxMessageSizeLimit = 512ull * 1024 * 1024;
+  if (options.max_message_size > kMaxMessageSizeLimit) {
+    return Status(StatusCode::kInvalidArgument,
+                  "max_message_size " + std::to_string(options.max_message_size) +
+                      " is above the limit of 536870912 bytes (512 MiB)");
+  }
   std::unique_ptr<BrokerCore> core(new BrokerCore(options));
   if (options.in_memory) {
     // Nothing survives the process: the in-memory twin serves application data, and
@@ -28,7 +49,7 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
     store_options.durability = options.durability;
     store_options.repair = options.repair;
     ASSIGN_OR_RETURN(core->store_, storage::open_rocksdb_store(store_options));
-    core->persistence_ = std::make_unique<Persistence>(*core->store_);
+    core->persistence_ = std::make_unique<Persistence>(*core->store_, memory_budget_bytes(options));
   }
   core->workers_ = std::make_unique<WorkerPool>(options.worker_threads);
   core->manual_clock_ = dynamic_cast<ManualClock*>(core->clock_) != nullptr;
@@ -44,7 +65,7 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
   }
   if (core->persistence_) {
     const TimeMs started = SystemClock::instance().now_ms();
-    ASSIGN_OR_RETURN(RecoveryStats stats, recover_vhost(*core->store_, *vhost));
+    ASSIGN_OR_RETURN(RecoveryStats stats, recover_vhost(*core->persistence_, *vhost));
     core->next_queue_id_.store(stats.max_queue_id + 1);
     spdlog::info("recovered {} exchanges, {} queues, {} bindings, {} messages in {} ms",
                  stats.exchanges, stats.queues, stats.bindings, stats.messages,

@@ -2,8 +2,11 @@
 // RabbitMQ 3.10's rabbit_amqqueue_process.
 #include "broker/classic_queue.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
+#include "base/status_macros.h"
 #include "broker/channel.h"
 #include "broker/executor.h"
 #include "broker/persistence.h"
@@ -44,6 +47,7 @@ ClassicQueue::ClassicQueue(QueueSettings settings, QueueArguments arguments, Que
       context_(std::move(context)),
       has_dlx_(arguments_.dead_letter_exchange.has_value()) {
   buckets_.resize(arguments_.max_priority ? size_t{*arguments_.max_priority} + 1 : 1);
+  if (context_.persistence != nullptr) written_ = std::make_shared<std::atomic<uint64_t>>(0);
 }
 
 ClassicQueue::~ClassicQueue() {
@@ -72,19 +76,22 @@ QueueEntry ClassicQueue::pop_head_locked() {
   QueueEntry entry = std::move(bucket->front());
   bucket->pop_front();
   --ready_count_;
-  ready_bytes_ -= entry.message->body_size();
+  ready_bytes_ -= entry.body_size;
+  release_locked(entry);
   return entry;
 }
 
 void ClassicQueue::push_ready_locked(QueueEntry entry) {
   ++ready_count_;
-  ready_bytes_ += entry.message->body_size();
+  ready_bytes_ += entry.body_size;
+  charge_locked(entry);
   buckets_[entry.priority].push_back(std::move(entry));
 }
 
 void ClassicQueue::insert_ready_locked(QueueEntry entry) {
   ++ready_count_;
-  ready_bytes_ += entry.message->body_size();
+  ready_bytes_ += entry.body_size;
+  charge_locked(entry);
   std::deque<QueueEntry>& bucket = buckets_[entry.priority];
   if (bucket.empty() || entry.seq < bucket.front().seq) {
     bucket.push_front(std::move(entry));
@@ -105,12 +112,122 @@ void ClassicQueue::reinsert_locked(std::vector<QueueEntry> entries, bool mark_re
   }
 }
 
+// ---- memory budget: lazy bodies ---------------------------------------------------------------
+
+void ClassicQueue::charge_locked(const QueueEntry& entry) {
+  if (entry.persisted && entry.message) {
+    context_.persistence->charge(entry.body_size + Persistence::kMessageOverhead);
+  }
+}
+
+void ClassicQueue::release_locked(const QueueEntry& entry) {
+  if (entry.persisted && entry.message) {
+    context_.persistence->release(entry.body_size + Persistence::kMessageOverhead);
+  }
+}
+
+void ClassicQueue::page_out_locked() {
+  if (to_page_.empty()) return;
+  const uint64_t written = written_->load(std::memory_order_acquire);
+  while (!to_page_.empty() && to_page_.front().first <= written) {
+    const auto [seq, priority] = to_page_.front();
+    to_page_.pop_front();
+    // Consumers caught up meanwhile: no need to page any more.
+    if (!context_.persistence->over_budget()) {
+      to_page_.clear();
+      return;
+    }
+    std::deque<QueueEntry>& bucket = buckets_[priority];
+    auto it = std::lower_bound(bucket.begin(), bucket.end(), seq,
+                               [](const QueueEntry& e, uint64_t s) { return e.seq < s; });
+    if (it == bucket.end() || it->seq != seq || !it->message) continue;  // left the queue
+    release_locked(*it);
+    it->message.reset();
+  }
+}
+
+bool ClassicQueue::head_paged_locked(std::vector<uint64_t>& seqs) {
+  std::deque<QueueEntry>* bucket = head_bucket_locked();
+  if (bucket == nullptr || bucket->front().message) return false;
+  const size_t n = std::min(bucket->size(), kLoadBatch);
+  for (size_t i = 0; i < n; ++i) {
+    if (!(*bucket)[i].message) seqs.push_back((*bucket)[i].seq);
+  }
+  return true;
+}
+
+Status ClassicQueue::load_paged(std::unique_lock<std::mutex>& lock,
+                                const std::vector<uint64_t>& seqs) {
+  lock.unlock();
+  auto loaded = context_.persistence->load_messages(context_.queue_id, seqs);
+  lock.lock();
+  if (!loaded.ok()) {
+    // The store refuses reads (an I/O error): the messages stay paged out (nothing is
+    // dropped) and the next delivery attempt tries again.
+    spdlog::error("queue '{}' in vhost '{}': reading messages back from the store failed: {}",
+                  settings_.name, settings_.vhost, loaded.status().to_string());
+    return loaded.status();
+  }
+  size_t next = 0;
+  for (uint64_t seq : seqs) {
+    const bool found = next < loaded->size() && (*loaded)[next].seq == seq;
+    for (auto& bucket : buckets_) {
+      auto it = std::lower_bound(bucket.begin(), bucket.end(), seq,
+                                 [](const QueueEntry& e, uint64_t s) { return e.seq < s; });
+      if (it == bucket.end() || it->seq != seq || it->message) continue;
+      if (found) {
+        it->message = std::move((*loaded)[next].message);
+        charge_locked(*it);
+      } else {
+        // Paged out only after its write completed and deleted only when it leaves the
+        // queue: a message missing from the store is damage. Say so, and drop the entry
+        // rather than stall the queue.
+        spdlog::error("queue '{}' in vhost '{}': message {} is missing from the store",
+                      settings_.name, settings_.vhost, seq);
+        persisted_live_.erase(seq);
+        --ready_count_;
+        ready_bytes_ -= it->body_size;
+        bucket.erase(it);
+      }
+      break;
+    }
+    if (found) ++next;
+  }
+  return Status();
+}
+
+void ClassicQueue::load_one_locked(QueueEntry& entry) {
+  if (entry.message) return;
+  const uint64_t seq = entry.seq;
+  auto loaded = context_.persistence->load_messages(context_.queue_id, std::span(&seq, 1));
+  if (loaded.ok() && !loaded->empty()) {
+    entry.message = std::move(loaded->front().message);
+    return;
+  }
+  spdlog::error(
+      "queue '{}' in vhost '{}': message {} could not be read back for "
+      "dead-lettering: {}",
+      settings_.name, settings_.vhost, seq,
+      loaded.ok() ? "missing from the store" : loaded.status().to_string());
+}
+
+size_t ClassicQueue::resident_count() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& bucket : buckets_) {
+    for (const QueueEntry& e : bucket) n += e.message ? 1 : 0;
+  }
+  return n;
+}
+
 // ---- limits, TTL, dead letters ---------------------------------------------------------------
 
 void ClassicQueue::collect_dead(Effects& fx, QueueEntry& entry, DeathReason reason) {
   forget_locked(fx, entry);
   // Without a dead-letter exchange the message is simply dropped.
-  if (has_dlx_) fx.dead.push_back(DeadLetter{std::move(entry.message), reason});
+  if (!has_dlx_) return;
+  load_one_locked(entry);
+  if (entry.message) fx.dead.push_back(DeadLetter{std::move(entry.message), reason});
 }
 
 void ClassicQueue::forget_locked(Effects& fx, const QueueEntry& entry) {
@@ -119,7 +236,7 @@ void ClassicQueue::forget_locked(Effects& fx, const QueueEntry& entry) {
   fx.deleted.push_back(entry.seq);
   // Move the saved head now and then (one range tombstone for everything below it), so a
   // restart never scans the acked part of the queue.
-  const uint64_t head = persisted_live_.empty() ? next_seq_ : *persisted_live_.begin();
+  const uint64_t head = persisted_live_.empty() ? next_seq_ : persisted_live_.min();
   if (head >= saved_head_ + kHeadStep) {
     saved_head_ = head;
     fx.new_head = head;
@@ -174,7 +291,8 @@ void ClassicQueue::expire_heads_locked(TimeMs now, Effects& fx) {
       QueueEntry e = std::move(bucket.front());
       bucket.pop_front();
       --ready_count_;
-      ready_bytes_ -= e.message->body_size();
+      ready_bytes_ -= e.body_size;
+      release_locked(e);
       collect_dead(fx, e, DeathReason::kExpired);
     }
   }
@@ -235,17 +353,22 @@ void ClassicQueue::on_expiry_timer() {
   if (context_.delete_me) context_.delete_me(shared_from_this());
 }
 
-void ClassicQueue::recover(std::vector<QueueEntry> entries, uint64_t next_seq) {
+void ClassicQueue::recover(std::vector<QueueEntry> entries) {
+  std::lock_guard lock(mu_);
+  for (QueueEntry& e : entries) {
+    e.persisted = true;
+    persisted_live_.insert(e.seq);
+    push_ready_locked(std::move(e));
+  }
+}
+
+void ClassicQueue::finish_recovery(uint64_t next_seq) {
   Effects fx;
   {
     std::lock_guard lock(mu_);
-    for (QueueEntry& e : entries) {
-      e.persisted = true;
-      persisted_live_.insert(e.seq);
-      push_ready_locked(std::move(e));
-    }
     next_seq_ = std::max(next_seq_, next_seq);
-    saved_head_ = persisted_live_.empty() ? next_seq_ : *persisted_live_.begin();
+    if (written_) written_->store(next_seq_ - 1, std::memory_order_release);
+    saved_head_ = persisted_live_.empty() ? next_seq_ : persisted_live_.min();
     expire_heads_locked(context_.clock->now_ms(), fx);
     drop_head_locked(fx);
     arm_ttl_timer_locked();
@@ -280,6 +403,7 @@ EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message, const EnqueueOpti
       if (options.message_ttl && (!ttl || *options.message_ttl < *ttl)) ttl = options.message_ttl;
       QueueEntry entry;
       entry.seq = next_seq_++;
+      entry.body_size = static_cast<uint32_t>(message->body_size());
       if (arguments_.max_priority) {
         // No priority counts as 0; more than the maximum counts as the maximum.
         uint8_t p = message->message.properties.priority.value_or(0);
@@ -299,7 +423,12 @@ EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message, const EnqueueOpti
       // does a TTL of 0 let it live.
       const ConsumerPtr* c = ready_empty_locked() ? pick_consumer_locked() : nullptr;
       if (entry.persisted && (c != nullptr || !(ttl && *ttl == 0))) {
-        context_.persistence->put_message(context_.queue_id, entry, options.gate);
+        // Over the memory budget, a message that waits in the queue keeps only its index
+        // entry once its write completed (page_out_locked).
+        const bool page = c == nullptr && context_.persistence->over_budget();
+        if (page) to_page_.emplace_back(entry.seq, entry.priority);
+        context_.persistence->put_message(context_.queue_id, entry, options.gate,
+                                          page ? written_ : nullptr);
       } else if (entry.persisted) {
         persisted_live_.erase(entry.seq);
         entry.persisted = false;
@@ -316,6 +445,7 @@ EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message, const EnqueueOpti
         arm_ttl_timer_locked();
         if (!consumers_.empty()) schedule_drain_locked();
       }
+      page_out_locked();
     }
   }
   apply(std::move(fx));
@@ -333,13 +463,21 @@ Result<std::optional<QueueEntry>> ClassicQueue::get(bool no_ack, uint32_t& remai
   Effects fx;
   std::optional<QueueEntry> out;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     if (deleted_) {
       return not_found("no queue '" + settings_.name + "' in vhost '" + settings_.vhost + "'");
     }
     const TimeMs now = context_.clock->now_ms();
     last_used_ = now;
     expire_heads_locked(now, fx);
+    // A paged-out head is read back first (the lock is released meanwhile, so look again).
+    for (std::vector<uint64_t> seqs; head_paged_locked(seqs); seqs.clear()) {
+      RETURN_IF_ERROR(load_paged(lock, seqs));
+      if (deleted_) {
+        return not_found("no queue '" + settings_.name + "' in vhost '" + settings_.vhost + "'");
+      }
+      expire_heads_locked(now, fx);
+    }
     if (!ready_empty_locked()) {
       out = pop_head_locked();
       out->delivery_count++;
@@ -575,9 +713,13 @@ uint32_t ClassicQueue::purge() {
     std::lock_guard lock(mu_);
     n = static_cast<uint32_t>(ready_count_);
     for (auto& bucket : buckets_) {
-      for (const QueueEntry& e : bucket) forget_locked(fx, e);
+      for (const QueueEntry& e : bucket) {
+        release_locked(e);
+        forget_locked(fx, e);
+      }
       bucket.clear();
     }
+    to_page_.clear();
     ready_count_ = 0;
     ready_bytes_ = 0;
   }
@@ -593,7 +735,11 @@ Queue::Deleted ClassicQueue::mark_deleted() {
   out.message_count = static_cast<uint32_t>(ready_count_);
   out.consumers = std::move(consumers_);
   consumers_.clear();
-  for (auto& bucket : buckets_) bucket.clear();
+  for (auto& bucket : buckets_) {
+    for (const QueueEntry& e : bucket) release_locked(e);
+    bucket.clear();
+  }
+  to_page_.clear();
   ready_count_ = 0;
   ready_bytes_ = 0;
   // Messages taken at enqueue but not yet handed over are lost with the queue.
@@ -628,14 +774,19 @@ void ClassicQueue::drain() {
   std::vector<Pick> batch;
   std::vector<QueueEntry> run;
   Effects fx;
+  std::vector<uint64_t> to_load;
   for (int pass = 0; pass < kDrainPasses; ++pass) {
     batch.clear();
+    to_load.clear();
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
       if (!deleted_) {
         batch.swap(assigned_);
+        page_out_locked();
         expire_heads_locked(context_.clock->now_ms(), fx);
         while (!ready_empty_locked() && batch.size() < kDrainBatch) {
+          // A paged-out head is read back after this batch is handed over.
+          if (head_paged_locked(to_load)) break;
           const ConsumerPtr* c = pick_consumer_locked();
           if (c == nullptr) break;
           QueueEntry entry = pop_head_locked();
@@ -644,13 +795,13 @@ void ClassicQueue::drain() {
         }
         arm_ttl_timer_locked();
       }
-      if (batch.empty()) {
+      if (batch.empty() && to_load.empty()) {
         drain_scheduled_ = false;
       }
     }
     apply(std::move(fx));
     fx = Effects{};
-    if (batch.empty()) return;
+    if (batch.empty() && to_load.empty()) return;
     // Hand each consumer its consecutive run of entries in one call (one channel lock).
     for (size_t i = 0; i < batch.size();) {
       size_t j = i;
@@ -662,6 +813,15 @@ void ClassicQueue::drain() {
       batch[i].consumer->channel().deliver(batch[i].consumer, std::move(run));
       run = {};
       i = j;
+    }
+    if (!to_load.empty()) {
+      std::unique_lock lock(mu_);
+      if (!deleted_ && !load_paged(lock, to_load).ok()) {
+        // Logged; the next publish, ack or consumer tries again (no busy loop on a failing
+        // disk).
+        drain_scheduled_ = false;
+        return;
+      }
     }
   }
   // Still busy after kDrainPasses: let other queues run, then continue.

@@ -3,13 +3,15 @@
 // active consumer, consumer priorities, x-expires, and Burrow's x-delivery-limit.
 #pragma once
 
+#include <atomic>
 #include <deque>
+#include <memory>
 #include <mutex>
-#include <set>
 #include <vector>
 
 #include "base/thread_annotations.h"
 #include "broker/queue.h"
+#include "broker/seq_set.h"
 #include "broker/timer_service.h"
 
 namespace burrow::broker {
@@ -45,9 +47,14 @@ class ClassicQueue final : public Queue {
   void start();
   // The queue's key range in the store (0 when it keeps nothing there).
   uint64_t queue_id() const { return context_.queue_id; }
-  // Recovery: the persistent messages the store held, in sequence order; `next_seq` follows
-  // the last. Messages that expired meanwhile go by the usual rules (dead-lettered/dropped).
-  void recover(std::vector<QueueEntry> entries, uint64_t next_seq);
+  // Recovery: the persistent messages the store held, in sequence order, in one or more
+  // batches (entries may come paged out: without their message); then finish_recovery with
+  // the sequence after the last. Messages that expired meanwhile go by the usual rules
+  // (dead-lettered/dropped).
+  void recover(std::vector<QueueEntry> entries);
+  void finish_recovery(uint64_t next_seq);
+  // Ready messages whose contents are in memory (not paged out). For tests and metrics.
+  size_t resident_count() const;
 
  private:
   // Upper bound of entries one drain pass takes under the lock.
@@ -69,6 +76,8 @@ class ClassicQueue final : public Queue {
   };
   // The saved head moves in steps of this many messages (one range tombstone each).
   static constexpr uint64_t kHeadStep = 1024;
+  // Paged-out messages read back from the store at a time.
+  static constexpr size_t kLoadBatch = 512;
 
   // Ready storage: one FIFO per priority level (a single one without x-max-priority).
   bool ready_empty_locked() const REQUIRES(mu_) { return ready_count_ == 0; }
@@ -81,6 +90,18 @@ class ClassicQueue final : public Queue {
   void requeue_locked(std::vector<QueueEntry> entries, bool redelivered, Effects& fx) REQUIRES(mu_);
   // Removes a consumer; returns whether the queue became unused and is auto-delete.
   bool remove_consumer_locked(const Consumer& consumer) REQUIRES(mu_);
+
+  // Memory budget (Persistence): a ready entry's resident contents are charged while it is
+  // ready; entries stored while over budget are paged out once their write completed.
+  void charge_locked(const QueueEntry& entry) REQUIRES(mu_);
+  void release_locked(const QueueEntry& entry) REQUIRES(mu_);
+  void page_out_locked() REQUIRES(mu_);
+  // If the head entry is paged out, the sequences to read back (from the head) in `seqs`.
+  bool head_paged_locked(std::vector<uint64_t>& seqs) REQUIRES(mu_);
+  // Reads `seqs` back from the store with the lock released, then reattaches them.
+  Status load_paged(std::unique_lock<std::mutex>& lock, const std::vector<uint64_t>& seqs);
+  // A paged-out entry leaving for a dead-letter exchange: read back at once, under the lock.
+  void load_one_locked(QueueEntry& entry) REQUIRES(mu_);
 
   // Expires the messages at the heads; collects dead letters.
   void expire_heads_locked(TimeMs now, Effects& fx) REQUIRES(mu_);
@@ -138,8 +159,13 @@ class ClassicQueue final : public Queue {
   TimerId expiry_timer_ GUARDED_BY(mu_) = 0;
   TimeMs last_used_ GUARDED_BY(mu_) = 0;
   // Persistent messages of a durable queue that are still in the store, and the saved head.
-  std::set<uint64_t> persisted_live_ GUARDED_BY(mu_);
+  SeqSet persisted_live_ GUARDED_BY(mu_);
   uint64_t saved_head_ GUARDED_BY(mu_) = 0;
+  // Lazy bodies: the highest sequence whose store write completed (raised by the writer
+  // thread), and the entries (sequence, priority) stored while over budget, waiting for
+  // their write before their contents are dropped from memory.
+  std::shared_ptr<std::atomic<uint64_t>> written_;
+  std::deque<std::pair<uint64_t, uint8_t>> to_page_ GUARDED_BY(mu_);
 };
 
 }  // namespace burrow::broker

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "base/status_macros.h"
 #include "broker/exchange.h"
 #include "broker/queue.h"
 #include "storage/keys.h"
@@ -100,7 +101,8 @@ Status Persistence::delete_binding(std::string_view vhost, const Binding& b) {
 }
 
 void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
-                              const std::shared_ptr<ConfirmGate>& gate) {
+                              const std::shared_ptr<ConfirmGate>& gate,
+                              std::shared_ptr<std::atomic<uint64_t>> written) {
   const Message& m = entry.message->message;
   st::MessageRecord record;
   record.set_exchange(m.exchange);
@@ -109,10 +111,19 @@ void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
   record.set_publish_time_ms(static_cast<uint64_t>(entry.message->published_at));
   if (entry.expires_at != 0) record.set_expiry_ms(static_cast<uint64_t>(entry.expires_at));
   record.set_delivery_count(entry.delivery_count);
+  for (const std::string& key : entry.message->bcc_keys) record.add_bcc_keys(key);
   st::WriteBatch batch;
   batch.put(st::Column::kMessages, st::message_key(queue_id, entry.seq),
             st::encode_message_value(record, m.body));
-  if (gate) {
+  if (written) {
+    if (gate) gate->add();
+    store_.write(std::move(batch), [gate, written = std::move(written), seq = entry.seq](Status s) {
+      if (!s.ok()) spdlog::error("persisting a message failed: {}", s.to_string());
+      // A failed write leaves the watermark: the message keeps its contents in memory.
+      if (s.ok()) written->store(seq, std::memory_order_release);
+      if (gate) gate->done(s.ok());
+    });
+  } else if (gate) {
     gate->add();
     store_.write(std::move(batch), [gate](Status s) {
       if (!s.ok()) spdlog::error("persisting a message failed: {}", s.to_string());
@@ -157,6 +168,51 @@ void Persistence::delete_messages(uint64_t queue_id, std::span<const uint64_t> s
     batch.delete_range(st::Column::kMetadata, markers, st::delivered_key(queue_id, new_head));
   }
   store_.write(std::move(batch), nullptr);
+}
+
+Result<LoadedMessage> Persistence::decode_message(uint64_t seq, std::string_view value,
+                                                  bool with_body) {
+  st::MessageRecord record;
+  std::string_view body;
+  RETURN_IF_ERROR(st::decode_message_value(value, record, body));
+  auto message = std::make_shared<StoredMessage>();
+  message->message.exchange = record.exchange();
+  message->message.routing_key = record.routing_key();
+  RETURN_IF_ERROR(st::decode_properties(record.properties(), message->message.properties));
+  if (with_body) message->message.body.assign(body);
+  message->published_at = static_cast<TimeMs>(record.publish_time_ms());
+  for (const std::string& key : record.bcc_keys()) message->bcc_keys.push_back(key);
+  LoadedMessage out;
+  out.seq = seq;
+  out.message = std::move(message);
+  out.expires_at = record.has_expiry_ms() ? static_cast<TimeMs>(record.expiry_ms()) : 0;
+  out.delivery_count = record.delivery_count();
+  out.body_size = static_cast<uint32_t>(body.size());
+  return out;
+}
+
+Result<std::vector<LoadedMessage>> Persistence::load_messages(uint64_t queue_id,
+                                                              std::span<const uint64_t> seqs) {
+  std::vector<LoadedMessage> out;
+  if (seqs.empty()) return out;
+  out.reserve(seqs.size());
+  size_t next = 0;  // the next wanted seq
+  Status failed;
+  RETURN_IF_ERROR(
+      st::scan_queue(store_, queue_id, seqs.front(), 0, [&](uint64_t seq, std::string_view value) {
+        while (next < seqs.size() && seqs[next] < seq) ++next;
+        if (next == seqs.size()) return false;
+        if (seqs[next] != seq) return true;
+        auto loaded = decode_message(seq, value);
+        if (!loaded.ok()) {
+          failed = loaded.status();
+          return false;
+        }
+        out.push_back(std::move(*loaded));
+        return ++next < seqs.size();
+      }));
+  RETURN_IF_ERROR(failed);
+  return out;
 }
 
 }  // namespace burrow::broker

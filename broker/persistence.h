@@ -40,11 +40,26 @@ class ConfirmGate {
   std::atomic<bool> ok_{true};
 };
 
+// A message read back from the store: its sequence in its queue and its contents.
+struct LoadedMessage {
+  uint64_t seq = 0;
+  StoredMessagePtr message;
+  TimeMs expires_at = 0;
+  uint32_t delivery_count = 0;
+  uint32_t body_size = 0;
+};
+
 // Thread-safe (the store is). Metadata writes wait for durability (a declare-ok means the
 // entity survives a restart, as in RabbitMQ); message writes are asynchronous.
+//
+// Memory budget (Options::memory_budget_bytes): queues charge the bytes of the persistent
+// messages they hold ready in memory; past the budget a queue keeps a newly stored message
+// only as its index entry (QueueEntry without a message) once its write completed, and reads
+// the contents back in batches when a consumer reaches it (lazy bodies).
 class Persistence {
  public:
-  explicit Persistence(storage::Store& store) : store_(store) {}
+  explicit Persistence(storage::Store& store, uint64_t memory_budget_bytes = 0)
+      : store_(store), budget_(memory_budget_bytes) {}
 
   storage::Store& store() { return store_; }
 
@@ -58,9 +73,32 @@ class Persistence {
   Status delete_binding(std::string_view vhost, const Binding& binding);
 
   // ---- messages of durable queues ----
-  // Writes a persistent message; `gate` (may be null) learns when it is durable.
+  // Writes a persistent message; `gate` (may be null) learns when it is durable, and
+  // `written` (may be null) is raised to entry.seq once the write completed (writes complete
+  // in submission order, so a queue that submits in sequence order gets a watermark).
   void put_message(uint64_t queue_id, const QueueEntry& entry,
-                   const std::shared_ptr<ConfirmGate>& gate);
+                   const std::shared_ptr<ConfirmGate>& gate,
+                   std::shared_ptr<std::atomic<uint64_t>> written = nullptr);
+  // Reads back the messages `seqs` (ascending) of `queue_id`; ones no longer stored are left
+  // out. One ordered scan from the first to the last.
+  Result<std::vector<LoadedMessage>> load_messages(uint64_t queue_id,
+                                                   std::span<const uint64_t> seqs);
+  // Decodes a message value (storage/record_codec.h framing) read from the store.
+  static Result<LoadedMessage> decode_message(uint64_t seq, std::string_view value,
+                                              bool with_body = true);
+
+  // ---- memory budget for ready persistent messages ----
+  // Bytes a resident message is charged: its body plus a fixed estimate of the rest.
+  static constexpr uint64_t kMessageOverhead = 256;
+  void charge(uint64_t bytes) { resident_.fetch_add(bytes, std::memory_order_relaxed); }
+  void release(uint64_t bytes) { resident_.fetch_sub(bytes, std::memory_order_relaxed); }
+  // Whether new messages should be kept on disk only (0 budget = unlimited).
+  // `pending`: bytes about to be charged (recovery decides a batch before charging it).
+  bool over_budget(uint64_t pending = 0) const {
+    return budget_ != 0 && resident_.load(std::memory_order_relaxed) + pending > budget_;
+  }
+  uint64_t resident_bytes() const { return resident_.load(std::memory_order_relaxed); }
+  uint64_t budget() const { return budget_; }
   // Records that messages were delivered (and how often), so a restart brings them back
   // with redelivered=true and their delivery counts.
   void mark_delivered(uint64_t queue_id, std::span<const std::pair<uint64_t, uint32_t>> seqs);
@@ -69,6 +107,8 @@ class Persistence {
 
  private:
   storage::Store& store_;
+  const uint64_t budget_;
+  std::atomic<uint64_t> resident_{0};
 };
 
 }  // namespace burrow::broker

@@ -11,13 +11,18 @@ namespace burrow::broker {
 
 // A message in a queue, ready or delivered-but-unacked. Moves between the queue (ready) and
 // the channel that delivered it (unacked) until acked or requeued.
+//
+// A ready entry of a persisted message may be "paged out": `message` is null and the
+// contents are only in the store (the queue's memory budget was exceeded); the queue reads
+// them back before the entry leaves it, so every entry a queue hands out has its message.
 struct QueueEntry {
   uint64_t seq = 0;  // position in its queue, increasing; requeue restores this order
   StoredMessagePtr message;
-  bool redelivered = false;     // delivered before
+  TimeMs expires_at = 0;        // when the message expires in this queue; 0 = never
+  uint32_t body_size = 0;       // the message's body size (also while paged out)
   uint32_t delivery_count = 0;  // times delivered (for delivery limits)
   uint8_t priority = 0;         // effective priority in a priority queue (capped at max)
-  TimeMs expires_at = 0;        // when the message expires in this queue; 0 = never
+  bool redelivered = false;     // delivered before
   bool persisted = false;       // stored (a persistent message in a durable queue)
 };
 

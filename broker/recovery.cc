@@ -7,6 +7,7 @@
 
 #include "base/status_macros.h"
 #include "broker/classic_queue.h"
+#include "broker/persistence.h"
 #include "storage/keys.h"
 #include "storage/queue_range.h"
 #include "storage/record_codec.h"
@@ -44,7 +45,8 @@ uint32_t parse_varint(std::string_view v) {
   return out;
 }
 
-Status recover_messages(st::Store& store, ClassicQueue& queue, uint64_t queue_id, uint64_t& count) {
+Status recover_messages(st::Store& store, Persistence& persistence, ClassicQueue& queue,
+                        uint64_t queue_id, uint64_t& count) {
   // Delivery markers: messages handed to a consumer before the restart.
   std::map<uint64_t, uint32_t> delivered;
   const std::string markers = st::delivered_prefix(queue_id);
@@ -56,46 +58,59 @@ Status recover_messages(st::Store& store, ClassicQueue& queue, uint64_t queue_id
         return true;
       }));
   ASSIGN_OR_RETURN(uint64_t head, st::load_queue_head(store, queue_id));
+  // In batches, so a large backlog never exists twice in memory; past the memory budget
+  // messages come back paged out (their index entry only).
+  constexpr size_t kBatch = 65536;
   std::vector<QueueEntry> entries;
+  entries.reserve(kBatch);
   uint64_t next_seq = head;
+  uint64_t batch_bytes = 0;  // resident contents decided but not yet charged
   Status failed;
   RETURN_IF_ERROR(st::scan_queue(store, queue_id, head, 0, [&](uint64_t seq, std::string_view v) {
-    st::MessageRecord record;
-    std::string_view body;
-    failed = st::decode_message_value(v, record, body);
-    if (!failed.ok()) return false;
-    auto message = std::make_shared<StoredMessage>();
-    message->message.exchange = record.exchange();
-    message->message.routing_key = record.routing_key();
-    failed = st::decode_properties(record.properties(), message->message.properties);
-    if (!failed.ok()) return false;
-    message->message.body.assign(body);
-    message->published_at = static_cast<TimeMs>(record.publish_time_ms());
+    const bool page = persistence.over_budget(batch_bytes);
+    auto loaded = Persistence::decode_message(seq, v, /*with_body=*/!page);
+    if (!loaded.ok()) {
+      failed = loaded.status();
+      return false;
+    }
     QueueEntry entry;
     entry.seq = seq;
-    entry.message = std::move(message);
-    entry.expires_at = record.has_expiry_ms() ? static_cast<TimeMs>(record.expiry_ms()) : 0;
+    entry.body_size = loaded->body_size;
+    entry.expires_at = loaded->expires_at;
     if (auto it = delivered.find(seq); it != delivered.end()) {
       entry.redelivered = true;
       entry.delivery_count = it->second;
     }
     if (queue.arguments().max_priority) {
-      uint8_t p = entry.message->message.properties.priority.value_or(0);
+      uint8_t p = loaded->message->message.properties.priority.value_or(0);
       entry.priority = std::min(p, *queue.arguments().max_priority);
+    }
+    if (!page) {
+      entry.message = std::move(loaded->message);
+      batch_bytes += entry.body_size + Persistence::kMessageOverhead;
     }
     entries.push_back(std::move(entry));
     next_seq = seq + 1;
+    if (entries.size() == kBatch) {
+      count += entries.size();
+      queue.recover(std::move(entries));
+      entries = {};
+      entries.reserve(kBatch);
+      batch_bytes = 0;  // charged now
+    }
     return true;
   }));
   RETURN_IF_ERROR(failed);
   count += entries.size();
-  queue.recover(std::move(entries), next_seq);
+  queue.recover(std::move(entries));
+  queue.finish_recovery(next_seq);
   return Status();
 }
 
 }  // namespace
 
-Result<RecoveryStats> recover_vhost(st::Store& store, VHost& vhost) {
+Result<RecoveryStats> recover_vhost(Persistence& persistence, VHost& vhost) {
+  st::Store& store = persistence.store();
   RecoveryStats stats;
   const std::string& name = vhost.name();
   RETURN_IF_ERROR(scan_records<st::ExchangeRecord>(
@@ -140,7 +155,7 @@ Result<RecoveryStats> recover_vhost(st::Store& store, VHost& vhost) {
         return Status();
       }));
   for (auto& [queue, id] : queues) {
-    Status s = recover_messages(store, *queue, id, stats.messages);
+    Status s = recover_messages(store, persistence, *queue, id, stats.messages);
     if (!s.ok()) {
       return Status(s.code(), "recovering queue '" + queue->name() + "': " + s.message());
     }

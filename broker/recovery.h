@@ -22,6 +22,6 @@ struct RecoveryStats {
 // Recovers the entities of `vhost` from `store` into it. Messages delivered before the
 // restart come back with redelivered=true and their delivery counts; TTLs run from the
 // original publish. Errors: kCorruption naming what could not be read, kIoError.
-Result<RecoveryStats> recover_vhost(storage::Store& store, VHost& vhost);
+Result<RecoveryStats> recover_vhost(Persistence& persistence, VHost& vhost);
 
 }  // namespace burrow::broker

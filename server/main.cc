@@ -28,6 +28,7 @@ struct Flags {
   int64_t consumer_timeout_ms = 1800000;
   std::string durability = "fsync";
   bool repair = false;
+  uint64_t memory_budget_mb = 0;
 };
 
 // Returns false (after printing why) when the command line is not usable.
@@ -52,7 +53,10 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "fsync: a publisher confirm survives power loss (fsyncs shared by concurrent writes); "
       "os: it survives the process being killed (no fsync, as RabbitMQ classic queues)")(
       "repair", po::bool_switch(&flags.repair),
-      "open a damaged data directory anyway, salvaging what reads cleanly (may lose data)");
+      "open a damaged data directory anyway, salvaging what reads cleanly (may lose data)")(
+      "memory-budget-mb", po::value<uint64_t>(&flags.memory_budget_mb)->default_value(0),
+      "MiB of persistent message contents kept in memory; past it queues keep only an index "
+      "and read contents back from disk; 0 = a quarter of physical memory");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -107,6 +111,7 @@ int main(int argc, char** argv) {
   options.durability =
       flags.durability == "os" ? burrow::Durability::kOs : burrow::Durability::kFsync;
   options.repair = flags.repair;
+  options.memory_budget_bytes = flags.memory_budget_mb * 1024 * 1024;
   if (!options.in_memory) {
     std::error_code ec;
     std::filesystem::create_directories(options.data_dir, ec);

@@ -58,8 +58,15 @@ struct Options {
   // 0 disables the check.
   int64_t consumer_timeout_ms = 1800000;
 
-  // Largest message body accepted (RabbitMQ's max_message_size). Default: 128 MiB; a larger
-  // publish fails with 406 PRECONDITION_FAILED.
+  // Memory for the contents of ready persistent messages in durable queues. Past it, a
+  // queue keeps a newly stored message only as a small index entry (about 50 bytes) and
+  // reads the contents back from the store in batches when consumers reach them, so a
+  // backlog larger than memory costs the budget plus the index. Transient messages are not
+  // paged. Default: 0 = a quarter of physical memory. UINT64_MAX = no paging.
+  uint64_t memory_budget_bytes = 0;
+
+  // Largest message body accepted (RabbitMQ's max_message_size; at most 512 MiB, its hard
+  // limit). Default: 128 MiB; a larger publish fails with 406 PRECONDITION_FAILED.
   uint64_t max_message_size = 128ull * 1024 * 1024;
 };
 
