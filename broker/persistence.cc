@@ -162,11 +162,11 @@ void Persistence::delete_messages(uint64_t queue_id, std::span<const uint64_t> s
     batch.del(st::Column::kMessages, st::message_key(queue_id, seq));
     batch.del(st::Column::kMetadata, st::delivered_key(queue_id, seq));
   }
-  if (new_head != 0) {
-    st::advance_queue_head(batch, queue_id, new_head);
-    const std::string markers = st::delivered_prefix(queue_id);
-    batch.delete_range(st::Column::kMetadata, markers, st::delivered_key(queue_id, new_head));
-  }
+  // Every message below the new head was point-deleted as it left the queue (with its
+  // delivery marker), so the head is saved without a range tombstone: RocksDB fragments the
+  // range tombstones of a memtable for every new iterator, and one per head step made the
+  // first read after heavy churn ~30x slower (docs/benchmarks.md, "Queue churn").
+  if (new_head != 0) st::save_queue_head(batch, queue_id, new_head);
   store_.write(std::move(batch), nullptr);
 }
 

@@ -9,6 +9,10 @@ namespace burrow::storage {
 
 void advance_queue_head(WriteBatch& batch, uint64_t queue_id, uint64_t head) {
   batch.delete_range(Column::kMessages, message_key(queue_id, 0), message_key(queue_id, head));
+  save_queue_head(batch, queue_id, head);
+}
+
+void save_queue_head(WriteBatch& batch, uint64_t queue_id, uint64_t head) {
   QueueHead record;
   record.set_head(head);
   batch.put(Column::kMetadata, queue_head_key(queue_id), serialize_record(record));

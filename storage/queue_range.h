@@ -27,6 +27,12 @@ namespace burrow::storage {
 // skips as a whole when it seeks (no per-key tombstones to step over).
 void advance_queue_head(WriteBatch& batch, uint64_t queue_id, uint64_t head);
 
+// Adds to `batch`: save `head` only, for a caller that already point-deleted every message
+// below it (the broker deletes each message as it leaves its queue). No range tombstone: many
+// of them in a memtable make every new iterator slower (RocksDB fragments them per
+// iterator), see docs/benchmarks.md "Queue churn".
+void save_queue_head(WriteBatch& batch, uint64_t queue_id, uint64_t head);
+
 // The saved head of `queue_id`, or 0 when none was saved. Errors: kCorruption, kIoError.
 Result<uint64_t> load_queue_head(Store& store, uint64_t queue_id);
 

@@ -157,6 +157,35 @@ TEST(Durability, MessagesPublishedAfterARestartFollowTheRecoveredOnes) {
   EXPECT_EQ(drain_bodies(*ch, "q"), (std::vector<std::string>{"before", "after"}));
 }
 
+TEST(Durability, AckedMessagesStayGoneAfterTheHeadMovedPastThem) {
+  TempDir dir;
+  constexpr int kMessages = 3000;  // several saved-head steps (every 1024)
+  {
+    TestBroker b(disk_options(dir));
+    auto& ch = b.open_channel();
+    ASSERT_OK(declare_durable(*ch, "q"));
+    for (int i = 0; i < kMessages; ++i) {
+      ASSERT_OK(publish(*ch, "", "q", "m" + std::to_string(i), persistent()));
+    }
+    for (int i = 0; i < kMessages - 2; ++i) {
+      auto r = get_message(*ch, "q", /*no_ack=*/false);
+      ASSERT_TRUE(r.has_value());
+      ASSERT_OK(ch->ack(r->delivery_tag, false));
+    }
+  }
+  {
+    TestBroker b(disk_options(dir));
+    auto& ch = b.open_channel();
+    EXPECT_EQ(drain_bodies(*ch, "q"),
+              (std::vector<std::string>{"m" + std::to_string(kMessages - 2),
+                                        "m" + std::to_string(kMessages - 1)}));
+    ASSERT_OK(publish(*ch, "", "q", "later", persistent()));
+  }
+  TestBroker b(disk_options(dir));
+  auto& ch = b.open_channel();
+  EXPECT_EQ(drain_bodies(*ch, "q"), (std::vector<std::string>{"later"}));
+}
+
 // ---- memory budget: lazy bodies ---------------------------------------------------------------
 
 constexpr uint64_t kSmallBudget = 64 * 1024;
