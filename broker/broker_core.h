@@ -96,6 +96,7 @@ class BrokerCore {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<TimerService> timers_;
   std::unique_ptr<Persistence> persistence_;  // null with in_memory
+  bool stop_cleanly_ = false;  // opened and recovered: record a clean stop when destroyed
   std::atomic<uint64_t> next_queue_id_{1};
   bool manual_clock_ = false;
   std::atomic<uint64_t> next_connection_id_{1};

@@ -220,24 +220,12 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
     return Status();
   }
   const uint64_t seq = confirm_mode_ ? confirms_.next() : 0;
-  if (result->delay_ms > 0) {
-    // A delayed-message exchange holds it; like the plugin, the publish itself reaches no
-    // queue (so a mandatory publish comes back NO_ROUTE; docs/rabbitmq_compatibility.md).
-    std::vector<std::string> keys;
-    {
-      std::vector<std::string_view> views;
-      const auto& headers = message->message.properties.headers;
-      collect_routing_keys(routing_key, headers ? &*headers : nullptr, views);
-      keys.assign(views.begin(), views.end());
-      for (const std::string& k : message->bcc_keys) keys.push_back(k);
-    }
-    vhost_.delay(std::string(exchange), std::move(keys), message, options, result->delay_ms);
-  }
-  enqueue_routed(*result, mandatory, message, options, seq);
+  enqueue_routed(*result, exchange, routing_key, mandatory, message, options, seq);
   return Status();
 }
 
-void Channel::enqueue_routed(const RouteResult& result, bool mandatory,
+void Channel::enqueue_routed(const RouteResult& result, std::string_view exchange,
+                             std::string_view routing_key, bool mandatory,
                              const StoredMessagePtr& message, const EnqueueOptions& options,
                              uint64_t seq) {
   // A persistent message is confirmed once every durable queue that took it has it on disk
@@ -253,6 +241,20 @@ void Channel::enqueue_routed(const RouteResult& result, bool mandatory,
       }
     });
     opts.gate = gate;
+  }
+  if (result.delay_ms > 0) {
+    // A delayed-message exchange holds it (stored when the exchange is durable: the gate
+    // waits for that write); like the plugin, the publish itself reaches no queue, so a
+    // mandatory publish comes back NO_ROUTE (docs/rabbitmq_compatibility.md).
+    std::vector<std::string> keys;
+    {
+      std::vector<std::string_view> views;
+      const auto& headers = message->message.properties.headers;
+      collect_routing_keys(routing_key, headers ? &*headers : nullptr, views);
+      keys.assign(views.begin(), views.end());
+      for (const std::string& k : message->bcc_keys) keys.push_back(k);
+    }
+    vhost_.delay(std::string(exchange), std::move(keys), message, opts, result.delay_ms);
   }
   bool rejected = false;
   bool delivered = false;
@@ -659,7 +661,7 @@ Status Channel::tx_commit() {
     // The exchange was checked at publish time; one deleted since then routes nowhere.
     const RouteResult* result = nullptr;
     if (!route(p.exchange, p.routing_key, *p.message, result).ok()) continue;
-    enqueue_routed(*result, p.mandatory, p.message, p.options, 0);
+    enqueue_routed(*result, p.exchange, p.routing_key, p.mandatory, p.message, p.options, 0);
   }
   for (TxSettle& s : settles) settle(std::move(s.entries), s.how);
   return Status();

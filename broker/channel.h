@@ -201,7 +201,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void settle(std::vector<Unacked> entries, Settle how);
   Status settle_tags(uint64_t tag, bool multiple, Settle how);
   // Enqueues a routed message; returns it if mandatory and unroutable; resolves its confirm.
-  void enqueue_routed(const RouteResult& result, bool mandatory, const StoredMessagePtr& message,
+  // A publish to a delayed-message exchange (result.delay_ms > 0) is handed to the vhost to
+  // hold, with `exchange` and the routing keys.
+  void enqueue_routed(const RouteResult& result, std::string_view exchange,
+                      std::string_view routing_key, bool mandatory, const StoredMessagePtr& message,
                       const EnqueueOptions& options, uint64_t confirm_seq);
   // Consumer acknowledgement timeout (RabbitMQ's consumer_timeout).
   void arm_ack_timer_locked(TimeMs due) REQUIRES(mu_);

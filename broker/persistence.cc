@@ -215,4 +215,85 @@ Result<std::vector<LoadedMessage>> Persistence::load_messages(uint64_t queue_id,
   return out;
 }
 
+void Persistence::put_delayed(std::string_view vhost, uint64_t id, std::string_view exchange,
+                              std::span<const std::string> routing_keys,
+                              const StoredMessage& message, TimeMs due,
+                              const std::shared_ptr<ConfirmGate>& gate) {
+  const Message& m = message.message;
+  st::MessageRecord record;
+  record.set_exchange(std::string(exchange));
+  record.set_routing_key(m.routing_key);
+  st::encode_properties(m.properties, *record.mutable_properties());
+  record.set_publish_time_ms(static_cast<uint64_t>(message.published_at));
+  for (const std::string& key : message.bcc_keys) record.add_bcc_keys(key);
+  record.set_due_ms(static_cast<uint64_t>(due));
+  for (const std::string& key : routing_keys) record.add_routing_keys(key);
+  st::WriteBatch batch;
+  batch.put(st::Column::kMetadata, st::delayed_key(vhost, id),
+            st::encode_message_value(record, m.body));
+  if (gate) gate->add();
+  store_.write(std::move(batch), [gate](Status s) {
+    if (!s.ok()) spdlog::error("storing a delayed message failed: {}", s.to_string());
+    if (gate) gate->done(s.ok());
+  });
+}
+
+void Persistence::delete_delayed(std::string_view vhost, uint64_t id) {
+  st::WriteBatch batch;
+  batch.del(st::Column::kMetadata, st::delayed_key(vhost, id));
+  store_.write(std::move(batch), nullptr);
+}
+
+Result<std::vector<Persistence::HeldMessage>> Persistence::load_delayed(std::string_view vhost) {
+  std::vector<HeldMessage> out;
+  const std::string prefix = st::delayed_prefix(vhost);
+  Status failed;
+  RETURN_IF_ERROR(store_.scan(
+      st::Column::kMetadata, prefix, {}, [&](std::string_view key, std::string_view value) {
+        if (key.size() != prefix.size() + 8) {
+          failed = Status(StatusCode::kCorruption, "malformed delayed-message key");
+          return false;
+        }
+        st::MessageRecord record;
+        std::string_view body;
+        failed = st::decode_message_value(value, record, body);
+        if (!failed.ok()) return false;
+        auto message = std::make_shared<StoredMessage>();
+        message->message.exchange = record.exchange();
+        message->message.routing_key = record.routing_key();
+        failed = st::decode_properties(record.properties(), message->message.properties);
+        if (!failed.ok()) return false;
+        message->message.body.assign(body);
+        message->published_at = static_cast<TimeMs>(record.publish_time_ms());
+        for (const std::string& k : record.bcc_keys()) message->bcc_keys.push_back(k);
+        HeldMessage held;
+        held.id = st::get_u64_be(key.data() + prefix.size());
+        held.exchange = record.exchange();
+        held.routing_keys.assign(record.routing_keys().begin(), record.routing_keys().end());
+        held.message = std::move(message);
+        held.due = static_cast<TimeMs>(record.due_ms());
+        out.push_back(std::move(held));
+        return true;
+      }));
+  RETURN_IF_ERROR(failed);
+  return out;
+}
+
+Result<bool> Persistence::open_running() {
+  std::string value;
+  Status s = store_.get(st::Column::kMetadata, st::running_key(), value);
+  if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+  const bool crashed = s.ok();
+  st::WriteBatch batch;
+  batch.put(st::Column::kMetadata, st::running_key(), "running");
+  RETURN_IF_ERROR(store_.write_sync(std::move(batch)));
+  return crashed;
+}
+
+Status Persistence::mark_stopped() {
+  st::WriteBatch batch;
+  batch.del(st::Column::kMetadata, st::running_key());
+  return store_.write_sync(std::move(batch));
+}
+
 }  // namespace burrow::broker

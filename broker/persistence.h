@@ -72,6 +72,13 @@ class Persistence {
   Status save_binding(std::string_view vhost, const Binding& binding);
   Status delete_binding(std::string_view vhost, const Binding& binding);
 
+  // ---- clean and unclean stops ----
+  // Whether the last broker on this store stopped without mark_stopped() (a crash), then
+  // records that one is running now. Errors: the store's.
+  Result<bool> open_running();
+  // The last write of a clean stop (every other write was submitted before).
+  Status mark_stopped();
+
   // ---- messages of durable queues ----
   // Writes a persistent message; `gate` (may be null) learns when it is durable, and
   // `written` (may be null) is raised to entry.seq once the write completed (writes complete
@@ -79,6 +86,23 @@ class Persistence {
   void put_message(uint64_t queue_id, const QueueEntry& entry,
                    const std::shared_ptr<ConfirmGate>& gate,
                    std::shared_ptr<std::atomic<uint64_t>> written = nullptr);
+  // ---- messages held by durable delayed-message exchanges ----
+  // Stores a held message (any delivery mode, as the plugin); `gate` (may be null) learns
+  // when it is durable.
+  void put_delayed(std::string_view vhost, uint64_t id, std::string_view exchange,
+                   std::span<const std::string> routing_keys, const StoredMessage& message,
+                   TimeMs due, const std::shared_ptr<ConfirmGate>& gate);
+  void delete_delayed(std::string_view vhost, uint64_t id);
+  struct HeldMessage {
+    uint64_t id = 0;
+    std::string exchange;
+    std::vector<std::string> routing_keys;
+    StoredMessagePtr message;
+    TimeMs due = 0;
+  };
+  // Every held message of `vhost`, in id order.
+  Result<std::vector<HeldMessage>> load_delayed(std::string_view vhost);
+
   // Reads back the messages `seqs` (ascending) of `queue_id`; ones no longer stored are left
   // out. One ordered scan from the first to the last.
   Result<std::vector<LoadedMessage>> load_messages(uint64_t queue_id,

@@ -16,12 +16,14 @@ struct RecoveryStats {
   uint64_t queues = 0;
   uint64_t bindings = 0;
   uint64_t messages = 0;
+  uint64_t delayed = 0;       // held by delayed-message exchanges
   uint64_t max_queue_id = 0;  // new durable queues get ids above it
 };
 
 // Recovers the entities of `vhost` from `store` into it. Messages delivered before the
-// restart come back with redelivered=true and their delivery counts; TTLs run from the
-// original publish. Errors: kCorruption naming what could not be read, kIoError.
-Result<RecoveryStats> recover_vhost(Persistence& persistence, VHost& vhost);
+// restart come back with redelivered=true and their delivery counts (every message after a
+// crash: `crashed`); TTLs run from the original publish. Errors: kCorruption naming what
+// could not be read, kIoError.
+Result<RecoveryStats> recover_vhost(Persistence& persistence, VHost& vhost, bool crashed);
 
 }  // namespace burrow::broker

@@ -3,6 +3,7 @@
 #include "base/status_macros.h"
 
 #include <algorithm>
+#include <charconv>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -380,13 +381,63 @@ void VHost::dead_letter(const Queue& source, std::vector<DeadLetter> dead) {
 
 void VHost::delay(std::string exchange, std::vector<std::string> routing_keys,
                   StoredMessagePtr message, EnqueueOptions options, int64_t delay_ms) {
-  std::weak_ptr<VHost> weak = weak_from_this();
   const TimeMs due = context_.clock->now_ms() + delay_ms;
+  uint64_t stored_id = 0;
+  if (context_.persistence != nullptr) {
+    bool durable = false;
+    {
+      std::shared_lock lock(mu_);
+      const Exchange* x = find_exchange_locked(exchange);
+      durable = x != nullptr && x->settings().durable;
+    }
+    if (durable) {
+      stored_id = next_delayed_id_.fetch_add(1, std::memory_order_relaxed);
+      context_.persistence->put_delayed(name_, stored_id, exchange, routing_keys, *message, due,
+                                        options.gate);
+    }
+  }
+  // The confirm is settled by now (or waits only for the write above), not by the release.
+  options.gate = nullptr;
+  hold(std::move(exchange), std::move(routing_keys), std::move(message), std::move(options), due,
+       stored_id);
+}
+
+void VHost::recover_delayed(uint64_t id, std::string exchange,
+                            std::vector<std::string> routing_keys, StoredMessagePtr message,
+                            TimeMs due) {
+  uint64_t next = next_delayed_id_.load(std::memory_order_relaxed);
+  while (next <= id && !next_delayed_id_.compare_exchange_weak(next, id + 1)) {
+  }
+  EnqueueOptions options;
+  if (const auto& expiration = message->message.properties.expiration) {
+    // Validated when it was published.
+    int64_t ttl = 0;
+    if (std::from_chars(expiration->data(), expiration->data() + expiration->size(), ttl).ec ==
+        std::errc()) {
+      options.message_ttl = ttl;
+    }
+  }
+  hold(std::move(exchange), std::move(routing_keys), std::move(message), std::move(options), due,
+       id);
+}
+
+void VHost::hold(std::string exchange, std::vector<std::string> routing_keys,
+                 StoredMessagePtr message, EnqueueOptions options, TimeMs due, uint64_t stored_id) {
+  std::weak_ptr<VHost> weak = weak_from_this();
   context_.timers->schedule(
       due, [weak, exchange = std::move(exchange), keys = std::move(routing_keys),
-            message = std::move(message), options] {
+            message = std::move(message), options, stored_id] {
         auto self = weak.lock();
         if (!self) return;
+        // Routed (or dropped: exchange gone) now; its record goes after the enqueues, so a
+        // crash in between delivers it again rather than losing it.
+        struct Forget {
+          VHost& vhost;
+          uint64_t id;
+          ~Forget() {
+            if (id != 0) vhost.context_.persistence->delete_delayed(vhost.name_, id);
+          }
+        } forget{*self, stored_id};
         std::vector<std::string_view> views(keys.begin(), keys.end());
         const auto& headers = message->message.properties.headers;
         RouteResult routed;

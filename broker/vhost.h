@@ -109,6 +109,8 @@ class VHost : public std::enable_shared_from_this<VHost> {
 
   // Holds a message published to a delayed-message exchange and routes it from that
   // exchange once `delay_ms` has passed on the broker clock (dropped if the exchange is gone).
+  // A durable exchange's held messages are stored (every message, as the plugin keeps them
+  // on disk) and survive a restart; `options.gate` then waits for that write.
   void delay(std::string exchange, std::vector<std::string> routing_keys, StoredMessagePtr message,
              EnqueueOptions options, int64_t delay_ms);
 
@@ -123,6 +125,9 @@ class VHost : public std::enable_shared_from_this<VHost> {
   Result<QueuePtr> recover_queue(QueueSettings settings, uint64_t queue_id);
   // Skipped (false) when an end is missing.
   bool recover_binding(const Binding& binding);
+  // A stored held message (id from its key): held again until `due` (at once if past).
+  void recover_delayed(uint64_t id, std::string exchange, std::vector<std::string> routing_keys,
+                       StoredMessagePtr message, TimeMs due);
 
  private:
   void declare_builtin_exchanges();
@@ -140,12 +145,16 @@ class VHost : public std::enable_shared_from_this<VHost> {
   QueueContext queue_context(uint64_t queue_id);
   void delete_unused_auto_delete_locked(const std::string& exchange) REQUIRES(mu_);
   void bump_epoch() { epoch_.fetch_add(1, std::memory_order_acq_rel); }
+  // Arms the release of a held message; `stored_id` != 0 deletes its record once routed.
+  void hold(std::string exchange, std::vector<std::string> routing_keys, StoredMessagePtr message,
+            EnqueueOptions options, TimeMs due, uint64_t stored_id);
   std::string queue_not_found(std::string_view name) const;
   std::string exchange_not_found(std::string_view name) const;
 
   const std::string name_;
   const VHostContext context_;
   std::atomic<uint64_t> epoch_{1};
+  std::atomic<uint64_t> next_delayed_id_{1};  // ids of stored held messages
 
   mutable std::shared_mutex mu_;
   struct Hash {

@@ -140,6 +140,20 @@ std::string delivered_prefix(uint64_t queue_id) {
   return key;
 }
 
+std::string running_key() { return tagged(MetadataKind::kRunning); }
+
+std::string delayed_prefix(std::string_view vhost) {
+  std::string key = tagged(MetadataKind::kDelayed);
+  put_name(key, vhost);
+  return key;
+}
+
+std::string delayed_key(std::string_view vhost, uint64_t id) {
+  std::string key = delayed_prefix(vhost);
+  put_u64_be(key, id);
+  return key;
+}
+
 std::string binding_prefix(std::string_view vhost) {
   std::string key = tagged(MetadataKind::kBinding);
   put_name(key, vhost);

@@ -34,6 +34,10 @@
 //     'd' queue id (u64, BE) sequence (u64, BE)              -> delivery count (varint)
 //     'b' [vhost] [source] kind [destination] [routing key] arguments -> BindingRecord
 //     'P' [vhost] policy                                     -> PolicyRecord
+//     'R'                                                    -> "running": the broker is open
+//                                                               (absent after a clean stop)
+//     'D' [vhost] id (u64, BE)                               -> held delayed message (value as
+//                                                               kMessages, routing_keys set)
 //     ([name] = varint length + bytes; kind = 'q' or 'x'; arguments = the deterministic
 //      serialization of the binding's FieldTable record, empty when it has none)
 //
@@ -90,6 +94,8 @@ enum class MetadataKind : char {
   kDelivered = 'd',
   kBinding = 'b',
   kPolicy = 'P',
+  kDelayed = 'D',
+  kRunning = 'R',
 };
 // The prefix of every record of one kind (e.g. all vhosts, for recovery).
 std::string metadata_prefix(MetadataKind kind);
@@ -108,6 +114,12 @@ std::string queue_head_key(uint64_t queue_id);
 // back with redelivered=true and its delivery count, as RabbitMQ does; deleted with the message.
 std::string delivered_key(uint64_t queue_id, uint64_t seq);
 std::string delivered_prefix(uint64_t queue_id);  // every marker of `queue_id`
+// Present while a broker has the store open; still there at the next open after a crash.
+std::string running_key();
+// A message held by a delayed-message exchange of `vhost` until it is due (its id is the
+// vhost's hold counter); deleted when it is routed.
+std::string delayed_key(std::string_view vhost, uint64_t id);
+std::string delayed_prefix(std::string_view vhost);  // every held message of `vhost`
 
 enum class BindingDestination : char { kQueue = 'q', kExchange = 'x' };
 std::string binding_key(std::string_view vhost, std::string_view source, BindingDestination kind,

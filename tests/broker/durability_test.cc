@@ -8,6 +8,8 @@
 
 #include "broker/classic_queue.h"
 #include "broker/persistence.h"
+#include "storage/keys.h"
+#include "storage/rocksdb_store.h"
 #include "test_broker.h"
 
 namespace burrow::broker::testing {
@@ -139,6 +141,45 @@ TEST(Durability, UnackedMessagesComeBackRedeliveredAndAckedOnesDoNot) {
   EXPECT_FALSE(get_message(*ch, "q").has_value());
 }
 
+TEST(Durability, AfterACrashEveryRecoveredMessageComesBackRedelivered) {
+  TempDir dir;
+  {
+    TestBroker b(disk_options(dir));
+    auto& ch = b.open_channel();
+    ASSERT_OK(declare_durable(*ch, "q"));
+    for (const char* body : {"a", "b"}) ASSERT_OK(publish(*ch, "", "q", body, persistent()));
+  }
+  {
+    // What a crash leaves behind: the running marker of the broker that died (a clean stop
+    // deletes it). Its delivery markers might not have reached the disk.
+    auto store = storage::open_rocksdb_store(storage::StoreOptions{.path = dir.str()});
+    ASSERT_OK(store);
+    storage::WriteBatch batch;
+    batch.put(storage::Column::kMetadata, storage::running_key(), "running");
+    ASSERT_OK((*store)->write_sync(std::move(batch)));
+  }
+  {
+    // RabbitMQ 3.10 flags every message recovered after an unclean shutdown.
+    TestBroker b(disk_options(dir));
+    auto& ch = b.open_channel();
+    auto a = get_message(*ch, "q", /*no_ack=*/false);
+    ASSERT_EQ(body_of(a), "a");
+    EXPECT_TRUE(a->entry.redelivered);
+    // Nacked back: still in the queue for the next (clean) start.
+    ASSERT_OK(ch->nack(a->delivery_tag, false, /*requeue=*/true));
+  }
+  // This time the broker stopped cleanly: only what was delivered is flagged.
+  TestBroker b(disk_options(dir));
+  auto& ch = b.open_channel();
+  auto a = get_message(*ch, "q");
+  auto bm = get_message(*ch, "q");
+  ASSERT_EQ(body_of(a), "a");
+  EXPECT_TRUE(a->entry.redelivered);
+  ASSERT_EQ(body_of(bm), "b");
+  // Never handed to a client: the flag after the crash was only a precaution, not stored.
+  EXPECT_FALSE(bm->entry.redelivered);
+}
+
 TEST(Durability, MessagesPublishedAfterARestartFollowTheRecoveredOnes) {
   TempDir dir;
   {
@@ -184,6 +225,84 @@ TEST(Durability, AckedMessagesStayGoneAfterTheHeadMovedPastThem) {
   TestBroker b(disk_options(dir));
   auto& ch = b.open_channel();
   EXPECT_EQ(drain_bodies(*ch, "q"), (std::vector<std::string>{"later"}));
+}
+
+TEST(Durability, MessagesHeldByADurableDelayedExchangeSurviveARestart) {
+  TempDir dir;
+  constexpr TimeMs kStart = 1'700'000'000'000;
+  BasicProperties props = persistent();
+  props.headers = FieldTable{{"x-delay", int64_t{10000}}};
+  {
+    ManualClock clock(kStart);
+    Options options = disk_options(dir);
+    options.clock = &clock;
+    TestBroker b(options);
+    auto& ch = b.open_channel();
+    ASSERT_OK(ch->declare_exchange(
+        ExchangeSettings{.name = "dx",
+                         .type = "x-delayed-message",
+                         .durable = true,
+                         .arguments = FieldTable{{"x-delayed-type", std::string("direct")}}},
+        false));
+    ASSERT_OK(declare_durable(*ch, "q"));
+    ASSERT_OK(ch->bind_queue("q", "dx", "k", {}));
+    ASSERT_OK(publish(*ch, "dx", "k", "held", props));
+    ASSERT_OK(b.advance(5000));
+    EXPECT_EQ(b.counts("q").ready, 0u);
+  }
+  {
+    // Down for 3 s: still 2 s to go.
+    ManualClock clock(kStart + 8000);
+    Options options = disk_options(dir);
+    options.clock = &clock;
+    TestBroker b(options);
+    auto& ch = b.open_channel();
+    ASSERT_OK(b.advance(1999));
+    std::this_thread::sleep_for(kQuietPeriod);
+    EXPECT_EQ(b.counts("q").ready, 0u);
+    ASSERT_OK(b.advance(1));
+    ASSERT_TRUE(b.wait_for_ready("q", 1));
+    (void)ch;
+  }
+  // Released once: the stored message is in the queue and no longer held.
+  ManualClock clock(kStart + 20000);
+  Options options = disk_options(dir);
+  options.clock = &clock;
+  TestBroker b(options);
+  auto& ch = b.open_channel();
+  ASSERT_OK(b.advance(100000));
+  EXPECT_EQ(drain_bodies(*ch, "q"), (std::vector<std::string>{"held"}));
+}
+
+TEST(Durability, AHeldMessageDueWhileTheBrokerWasDownIsReleasedAtStart) {
+  TempDir dir;
+  constexpr TimeMs kStart = 1'700'000'000'000;
+  BasicProperties props = persistent();
+  props.headers = FieldTable{{"x-delay", int64_t{1000}}};
+  {
+    ManualClock clock(kStart);
+    Options options = disk_options(dir);
+    options.clock = &clock;
+    TestBroker b(options);
+    auto& ch = b.open_channel();
+    ASSERT_OK(ch->declare_exchange(
+        ExchangeSettings{.name = "dx",
+                         .type = "x-delayed-message",
+                         .durable = true,
+                         .arguments = FieldTable{{"x-delayed-type", std::string("fanout")}}},
+        false));
+    ASSERT_OK(declare_durable(*ch, "q"));
+    ASSERT_OK(ch->bind_queue("q", "dx", "", {}));
+    ASSERT_OK(publish(*ch, "dx", "", "late", props));
+  }
+  ManualClock clock(kStart + 60000);
+  Options options = disk_options(dir);
+  options.clock = &clock;
+  TestBroker b(options);
+  ASSERT_OK(b.advance(0));
+  ASSERT_TRUE(b.wait_for_ready("q", 1));
+  auto& ch = b.open_channel();
+  EXPECT_EQ(drain_bodies(*ch, "q"), (std::vector<std::string>{"late"}));
 }
 
 // ---- memory budget: lazy bodies ---------------------------------------------------------------
