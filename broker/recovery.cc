@@ -45,8 +45,8 @@ uint32_t parse_varint(std::string_view v) {
   return out;
 }
 
-Status recover_messages(st::Store& store, Persistence& persistence, ClassicQueue& queue,
-                        uint64_t queue_id, bool crashed, uint64_t& count) {
+Status recover_messages(st::Store& store, ClassicQueue& queue, uint64_t queue_id, bool crashed,
+                        uint64_t& count) {
   // Delivery markers: messages handed to a consumer before the restart.
   std::map<uint64_t, uint32_t> delivered;
   const std::string markers = st::delivered_prefix(queue_id);
@@ -58,25 +58,24 @@ Status recover_messages(st::Store& store, Persistence& persistence, ClassicQueue
         return true;
       }));
   ASSIGN_OR_RETURN(uint64_t head, st::load_queue_head(store, queue_id));
-  // In batches, so a large backlog never exists twice in memory; past the memory budget
-  // messages come back paged out (their index entry only).
+  // Only the index comes back: every recovered message starts paged out (its contents stay
+  // in the store until a consumer reaches it, read back in batches), so a restart costs one
+  // scan and ~50 bytes per message whatever the backlog. In batches, so the index never
+  // exists twice in memory.
   constexpr size_t kBatch = 65536;
   std::vector<QueueEntry> entries;
   entries.reserve(kBatch);
   uint64_t next_seq = head;
-  uint64_t batch_bytes = 0;  // resident contents decided but not yet charged
   Status failed;
+  st::MessageRecord record;
   RETURN_IF_ERROR(st::scan_queue(store, queue_id, head, 0, [&](uint64_t seq, std::string_view v) {
-    const bool page = persistence.over_budget(batch_bytes);
-    auto loaded = Persistence::decode_message(seq, v, /*with_body=*/!page);
-    if (!loaded.ok()) {
-      failed = loaded.status();
-      return false;
-    }
+    std::string_view body;
+    failed = st::decode_message_value(v, record, body);
+    if (!failed.ok()) return false;
     QueueEntry entry;
     entry.seq = seq;
-    entry.body_size = loaded->body_size;
-    entry.expires_at = loaded->expires_at;
+    entry.body_size = static_cast<uint32_t>(body.size());
+    entry.expires_at = record.has_expiry_ms() ? static_cast<TimeMs>(record.expiry_ms()) : 0;
     if (auto it = delivered.find(seq); it != delivered.end()) {
       entry.redelivered = true;
       entry.delivery_count = it->second;
@@ -84,12 +83,8 @@ Status recover_messages(st::Store& store, Persistence& persistence, ClassicQueue
     }
     if (crashed) entry.redelivered = true;
     if (queue.arguments().max_priority) {
-      uint8_t p = loaded->message->message.properties.priority.value_or(0);
-      entry.priority = std::min(p, *queue.arguments().max_priority);
-    }
-    if (!page) {
-      entry.message = std::move(loaded->message);
-      batch_bytes += entry.body_size + Persistence::kMessageOverhead;
+      const uint32_t p = record.properties().has_priority() ? record.properties().priority() : 0;
+      entry.priority = static_cast<uint8_t>(std::min<uint32_t>(p, *queue.arguments().max_priority));
     }
     entries.push_back(std::move(entry));
     next_seq = seq + 1;
@@ -98,7 +93,6 @@ Status recover_messages(st::Store& store, Persistence& persistence, ClassicQueue
       queue.recover(std::move(entries));
       entries = {};
       entries.reserve(kBatch);
-      batch_bytes = 0;  // charged now
     }
     return true;
   }));
@@ -166,7 +160,7 @@ Result<RecoveryStats> recover_vhost(Persistence& persistence, VHost& vhost, bool
         return Status();
       }));
   for (auto& [queue, id] : queues) {
-    Status s = recover_messages(store, persistence, *queue, id, crashed, stats.messages);
+    Status s = recover_messages(store, *queue, id, crashed, stats.messages);
     if (!s.ok()) {
       return Status(s.code(), "recovering queue '" + queue->name() + "': " + s.message());
     }

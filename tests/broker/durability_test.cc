@@ -396,7 +396,8 @@ TEST(LazyBodies, ARestartPastTheBudgetRecoversTheIndexAndDeliversEverything) {
   auto q = classic(b, "q");
   ASSERT_NE(q, nullptr);
   EXPECT_EQ(q->counts().ready, kMessages);
-  EXPECT_LE(q->resident_count(), kFitInBudget + 1);
+  // Recovery brings back the index only; contents are read when a consumer gets there.
+  EXPECT_EQ(q->resident_count(), 0u);
   auto& ch = b.open_channel();
   auto bodies = drain_bodies(*ch, "q");
   ASSERT_EQ(bodies.size(), size_t{kMessages});
