@@ -198,17 +198,32 @@ Status ClassicQueue::load_paged(std::unique_lock<std::mutex>& lock,
 
 void ClassicQueue::load_one_locked(QueueEntry& entry) {
   if (entry.message) return;
-  const uint64_t seq = entry.seq;
-  auto loaded = context_.persistence->load_messages(context_.queue_id, std::span(&seq, 1));
-  if (loaded.ok() && !loaded->empty()) {
-    entry.message = std::move(loaded->front().message);
+  // `entry` just left the front of its bucket; the paged-out entries behind it are likely to
+  // follow (a backlog expiring or dropped at the head), so they are read in the same scan.
+  std::vector<uint64_t> seqs{entry.seq};
+  std::deque<QueueEntry>& bucket = buckets_[entry.priority];
+  for (size_t i = 0; i < bucket.size() && seqs.size() < kLoadBatch; ++i) {
+    if (bucket[i].seq <= seqs.back()) break;  // keep the list ascending
+    if (!bucket[i].message) seqs.push_back(bucket[i].seq);
+  }
+  auto loaded = context_.persistence->load_messages(context_.queue_id, seqs);
+  if (!loaded.ok() || loaded->empty() || loaded->front().seq != entry.seq) {
+    spdlog::error(
+        "queue '{}' in vhost '{}': message {} could not be read back for "
+        "dead-lettering: {}",
+        settings_.name, settings_.vhost, entry.seq,
+        loaded.ok() ? "missing from the store" : loaded.status().to_string());
     return;
   }
-  spdlog::error(
-      "queue '{}' in vhost '{}': message {} could not be read back for "
-      "dead-lettering: {}",
-      settings_.name, settings_.vhost, seq,
-      loaded.ok() ? "missing from the store" : loaded.status().to_string());
+  entry.message = std::move(loaded->front().message);
+  for (size_t i = 1; i < loaded->size(); ++i) {
+    LoadedMessage& m = (*loaded)[i];
+    auto it = std::lower_bound(bucket.begin(), bucket.end(), m.seq,
+                               [](const QueueEntry& e, uint64_t s) { return e.seq < s; });
+    if (it == bucket.end() || it->seq != m.seq || it->message) continue;
+    it->message = std::move(m.message);
+    charge_locked(*it);
+  }
 }
 
 size_t ClassicQueue::resident_count() const {

@@ -425,6 +425,36 @@ TEST(LazyBodies, ExpiredPagedOutMessagesAreDeadLetteredWithTheirContents) {
   for (int i = 0; i < kMessages; ++i) ASSERT_EQ(bodies[i], numbered_body(i, kBodySize));
 }
 
+TEST(LazyBodies, MessagesThatExpiredWhileTheBrokerWasDownAreDeadLetteredWithTheirContents) {
+  TempDir dir;
+  constexpr TimeMs kStart = 1'700'000'000'000;
+  constexpr int kMessages = 1500;  // several read-back batches
+  const FieldTable args{{"x-message-ttl", int64_t{1000}},
+                        {"x-dead-letter-exchange", std::string("")},
+                        {"x-dead-letter-routing-key", std::string("dlq")}};
+  {
+    ManualClock clock(kStart);
+    Options options = disk_options(dir);
+    options.clock = &clock;
+    TestBroker b(options);
+    auto& ch = b.open_channel();
+    ASSERT_OK(declare_durable(*ch, "dlq"));
+    ASSERT_OK(declare_durable(*ch, "q", args));
+    publish_backlog(ch, "q", kMessages, 500);
+  }
+  // Recovery brings everything back paged out; the TTL passed while the broker was down.
+  ManualClock clock(kStart + 5000);
+  Options options = disk_options(dir);
+  options.clock = &clock;
+  TestBroker b(options);
+  ASSERT_TRUE(b.wait_for_ready("dlq", kMessages));
+  EXPECT_EQ(b.counts("q").ready, 0u);
+  auto& ch = b.open_channel();
+  auto bodies = drain_bodies(*ch, "dlq");
+  ASSERT_EQ(bodies.size(), size_t{kMessages});
+  for (int i = 0; i < kMessages; ++i) ASSERT_EQ(bodies[i], numbered_body(i, kBodySize));
+}
+
 TEST(LazyBodies, PurgingAPagedOutBacklogReleasesTheBudget) {
   TempDir dir;
   TestBroker b(disk_options(dir, kSmallBudget));
