@@ -55,7 +55,11 @@ void BM_InProcessPublishConsume(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * batch);
   (*sub)->close();
 }
-BENCHMARK(BM_InProcessPublishConsume)->Arg(1)->Arg(0)->ArgName("no_ack")->UseRealTime()
+BENCHMARK(BM_InProcessPublishConsume)
+    ->Arg(1)
+    ->Arg(0)
+    ->ArgName("no_ack")
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 // Publish only (no consumer): the cost of routing and enqueueing. The queue is purged every

@@ -26,6 +26,12 @@ StoredMessagePtr with_delivery_count(const StoredMessagePtr& message, uint32_t c
   return copy;
 }
 
+// The position of `seq` in a bucket (buckets are sorted by sequence), or where it would go.
+std::deque<QueueEntry>::iterator seq_position(std::deque<QueueEntry>& bucket, uint64_t seq) {
+  return std::lower_bound(bucket.begin(), bucket.end(), seq,
+                          [](const QueueEntry& e, uint64_t s) { return e.seq < s; });
+}
+
 }  // namespace
 
 std::string_view death_reason_name(DeathReason reason) {
@@ -97,9 +103,7 @@ void ClassicQueue::insert_ready_locked(QueueEntry entry) {
     bucket.push_front(std::move(entry));
     return;
   }
-  auto pos = std::lower_bound(bucket.begin(), bucket.end(), entry.seq,
-                              [](const QueueEntry& e, uint64_t seq) { return e.seq < seq; });
-  bucket.insert(pos, std::move(entry));
+  bucket.insert(seq_position(bucket, entry.seq), std::move(entry));
 }
 
 void ClassicQueue::reinsert_locked(std::vector<QueueEntry> entries, bool mark_redelivered) {
@@ -138,8 +142,7 @@ void ClassicQueue::page_out_locked() {
       return;
     }
     std::deque<QueueEntry>& bucket = buckets_[priority];
-    auto it = std::lower_bound(bucket.begin(), bucket.end(), seq,
-                               [](const QueueEntry& e, uint64_t s) { return e.seq < s; });
+    auto it = seq_position(bucket, seq);
     if (it == bucket.end() || it->seq != seq || !it->message) continue;  // left the queue
     release_locked(*it);
     it->message.reset();
@@ -172,8 +175,7 @@ Status ClassicQueue::load_paged(std::unique_lock<std::mutex>& lock,
   for (uint64_t seq : seqs) {
     const bool found = next < loaded->size() && (*loaded)[next].seq == seq;
     for (auto& bucket : buckets_) {
-      auto it = std::lower_bound(bucket.begin(), bucket.end(), seq,
-                                 [](const QueueEntry& e, uint64_t s) { return e.seq < s; });
+      auto it = seq_position(bucket, seq);
       if (it == bucket.end() || it->seq != seq || it->message) continue;
       if (found) {
         it->message = std::move((*loaded)[next].message);
@@ -218,8 +220,7 @@ void ClassicQueue::load_one_locked(QueueEntry& entry) {
   entry.message = std::move(loaded->front().message);
   for (size_t i = 1; i < loaded->size(); ++i) {
     LoadedMessage& m = (*loaded)[i];
-    auto it = std::lower_bound(bucket.begin(), bucket.end(), m.seq,
-                               [](const QueueEntry& e, uint64_t s) { return e.seq < s; });
+    auto it = seq_position(bucket, m.seq);
     if (it == bucket.end() || it->seq != m.seq || it->message) continue;
     it->message = std::move(m.message);
     charge_locked(*it);

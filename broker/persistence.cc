@@ -33,6 +33,34 @@ std::string binding_record_key(std::string_view vhost, const Binding& b) {
                          st::binding_arguments_bytes(b.arguments));
 }
 
+// The record of a stored message, without the fields that depend on where it is kept.
+st::MessageRecord record_of(const StoredMessage& message) {
+  const Message& m = message.message;
+  st::MessageRecord record;
+  record.set_exchange(m.exchange);
+  record.set_routing_key(m.routing_key);
+  st::encode_properties(m.properties, *record.mutable_properties());
+  record.set_publish_time_ms(static_cast<uint64_t>(message.published_at));
+  for (const std::string& key : message.bcc_keys) record.add_bcc_keys(key);
+  return record;
+}
+
+// The broker's message from a stored record and body.
+Result<StoredMessagePtr> stored_message_of(const st::MessageRecord& record, std::string_view body) {
+  auto message = std::make_shared<StoredMessage>();
+  message->message.exchange = record.exchange();
+  message->message.routing_key = record.routing_key();
+  RETURN_IF_ERROR(st::decode_properties(record.properties(), message->message.properties));
+  message->message.body.assign(body);
+  message->published_at = static_cast<TimeMs>(record.publish_time_ms());
+  message->bcc_keys.assign(record.bcc_keys().begin(), record.bcc_keys().end());
+  return StoredMessagePtr(std::move(message));
+}
+
+void log_failed_write(const Status& s) {
+  if (!s.ok()) spdlog::error("persisting a message failed: {}", s.to_string());
+}
+
 }  // namespace
 
 Status Persistence::save_exchange(const ExchangeSettings& x) {
@@ -103,35 +131,25 @@ Status Persistence::delete_binding(std::string_view vhost, const Binding& b) {
 void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
                               const std::shared_ptr<ConfirmGate>& gate,
                               std::shared_ptr<std::atomic<uint64_t>> written) {
-  const Message& m = entry.message->message;
-  st::MessageRecord record;
-  record.set_exchange(m.exchange);
-  record.set_routing_key(m.routing_key);
-  st::encode_properties(m.properties, *record.mutable_properties());
-  record.set_publish_time_ms(static_cast<uint64_t>(entry.message->published_at));
+  st::MessageRecord record = record_of(*entry.message);
   if (entry.expires_at != 0) record.set_expiry_ms(static_cast<uint64_t>(entry.expires_at));
   record.set_delivery_count(entry.delivery_count);
-  for (const std::string& key : entry.message->bcc_keys) record.add_bcc_keys(key);
   st::WriteBatch batch;
   batch.put(st::Column::kMessages, st::message_key(queue_id, entry.seq),
-            st::encode_message_value(record, m.body));
+            st::encode_message_value(record, entry.message->message.body));
+  if (gate) gate->add();
   if (written) {
-    if (gate) gate->add();
     store_.write(std::move(batch), [gate, written = std::move(written), seq = entry.seq](Status s) {
-      if (!s.ok()) spdlog::error("persisting a message failed: {}", s.to_string());
+      log_failed_write(s);
       // A failed write leaves the watermark: the message keeps its contents in memory.
       if (s.ok()) written->store(seq, std::memory_order_release);
       if (gate) gate->done(s.ok());
     });
-  } else if (gate) {
-    gate->add();
-    store_.write(std::move(batch), [gate](Status s) {
-      if (!s.ok()) spdlog::error("persisting a message failed: {}", s.to_string());
-      gate->done(s.ok());
-    });
   } else {
-    store_.write(std::move(batch), [](Status s) {
-      if (!s.ok()) spdlog::error("persisting a message failed: {}", s.to_string());
+    // One shared_ptr capture: fits std::function's inline buffer (no allocation per publish).
+    store_.write(std::move(batch), [gate](Status s) {
+      log_failed_write(s);
+      if (gate) gate->done(s.ok());
     });
   }
 }
@@ -170,21 +188,13 @@ void Persistence::delete_messages(uint64_t queue_id, std::span<const uint64_t> s
   store_.write(std::move(batch), nullptr);
 }
 
-Result<LoadedMessage> Persistence::decode_message(uint64_t seq, std::string_view value,
-                                                  bool with_body) {
+Result<LoadedMessage> Persistence::decode_message(uint64_t seq, std::string_view value) {
   st::MessageRecord record;
   std::string_view body;
   RETURN_IF_ERROR(st::decode_message_value(value, record, body));
-  auto message = std::make_shared<StoredMessage>();
-  message->message.exchange = record.exchange();
-  message->message.routing_key = record.routing_key();
-  RETURN_IF_ERROR(st::decode_properties(record.properties(), message->message.properties));
-  if (with_body) message->message.body.assign(body);
-  message->published_at = static_cast<TimeMs>(record.publish_time_ms());
-  for (const std::string& key : record.bcc_keys()) message->bcc_keys.push_back(key);
   LoadedMessage out;
   out.seq = seq;
-  out.message = std::move(message);
+  ASSIGN_OR_RETURN(out.message, stored_message_of(record, body));
   out.expires_at = record.has_expiry_ms() ? static_cast<TimeMs>(record.expiry_ms()) : 0;
   out.delivery_count = record.delivery_count();
   out.body_size = static_cast<uint32_t>(body.size());
@@ -219,18 +229,13 @@ void Persistence::put_delayed(std::string_view vhost, uint64_t id, std::string_v
                               std::span<const std::string> routing_keys,
                               const StoredMessage& message, TimeMs due,
                               const std::shared_ptr<ConfirmGate>& gate) {
-  const Message& m = message.message;
-  st::MessageRecord record;
+  st::MessageRecord record = record_of(message);
   record.set_exchange(std::string(exchange));
-  record.set_routing_key(m.routing_key);
-  st::encode_properties(m.properties, *record.mutable_properties());
-  record.set_publish_time_ms(static_cast<uint64_t>(message.published_at));
-  for (const std::string& key : message.bcc_keys) record.add_bcc_keys(key);
   record.set_due_ms(static_cast<uint64_t>(due));
   for (const std::string& key : routing_keys) record.add_routing_keys(key);
   st::WriteBatch batch;
   batch.put(st::Column::kMetadata, st::delayed_key(vhost, id),
-            st::encode_message_value(record, m.body));
+            st::encode_message_value(record, message.message.body));
   if (gate) gate->add();
   store_.write(std::move(batch), [gate](Status s) {
     if (!s.ok()) spdlog::error("storing a delayed message failed: {}", s.to_string());
@@ -258,19 +263,16 @@ Result<std::vector<Persistence::HeldMessage>> Persistence::load_delayed(std::str
         std::string_view body;
         failed = st::decode_message_value(value, record, body);
         if (!failed.ok()) return false;
-        auto message = std::make_shared<StoredMessage>();
-        message->message.exchange = record.exchange();
-        message->message.routing_key = record.routing_key();
-        failed = st::decode_properties(record.properties(), message->message.properties);
-        if (!failed.ok()) return false;
-        message->message.body.assign(body);
-        message->published_at = static_cast<TimeMs>(record.publish_time_ms());
-        for (const std::string& k : record.bcc_keys()) message->bcc_keys.push_back(k);
+        auto message = stored_message_of(record, body);
+        if (!message.ok()) {
+          failed = message.status();
+          return false;
+        }
         HeldMessage held;
         held.id = st::get_u64_be(key.data() + prefix.size());
         held.exchange = record.exchange();
         held.routing_keys.assign(record.routing_keys().begin(), record.routing_keys().end());
-        held.message = std::move(message);
+        held.message = std::move(message).value();
         held.due = static_cast<TimeMs>(record.due_ms());
         out.push_back(std::move(held));
         return true;

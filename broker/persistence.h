@@ -108,8 +108,7 @@ class Persistence {
   Result<std::vector<LoadedMessage>> load_messages(uint64_t queue_id,
                                                    std::span<const uint64_t> seqs);
   // Decodes a message value (storage/record_codec.h framing) read from the store.
-  static Result<LoadedMessage> decode_message(uint64_t seq, std::string_view value,
-                                              bool with_body = true);
+  static Result<LoadedMessage> decode_message(uint64_t seq, std::string_view value);
 
   // ---- memory budget for ready persistent messages ----
   // Bytes a resident message is charged: its body plus a fixed estimate of the rest.
