@@ -9,8 +9,8 @@
 
 namespace burrow::storage {
 
-GroupCommitter::GroupCommitter(Sink& sink, Options options)
-    : sink_(sink), options_(options), thread_([this] { run(); }) {}
+GroupCommitter::GroupCommitter(Sink& sink, TxnSequencer& sequencer, Options options)
+    : sink_(sink), sequencer_(sequencer), options_(options), thread_([this] { run(); }) {}
 
 GroupCommitter::~GroupCommitter() {
   {
@@ -33,6 +33,44 @@ void GroupCommitter::submit(WriteBatch batch, WriteCallback done) {
     }
   }
   if (done) done(Status(StatusCode::kClosed, "store is closing"));
+}
+
+void GroupCommitter::submit_checked(WriteBatch batch, std::shared_ptr<CommitCheck> check,
+                                    WriteCallback done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stop_) {
+      queue_.push_back(Pending{std::move(batch), std::move(done), std::move(check)});
+      ++submitted_;
+      work_cv_.notify_one();
+      return;
+    }
+  }
+  if (done) done(Status(StatusCode::kClosed, "store is closing"));
+}
+
+uint64_t GroupCommitter::reserve() {
+  std::lock_guard lock(mu_);
+  Pending placeholder;
+  placeholder.reservation = ++next_reservation_;
+  placeholder.ready = false;
+  queue_.push_back(std::move(placeholder));
+  ++submitted_;
+  return next_reservation_;
+}
+
+void GroupCommitter::fill(uint64_t reservation, WriteBatch batch, WriteCallback done) {
+  std::lock_guard lock(mu_);
+  // Reservations are filled soon after they are made, so they sit near the front.
+  for (Pending& p : queue_) {
+    if (p.reservation == reservation && !p.ready) {
+      p.batch = std::move(batch);
+      p.done = std::move(done);
+      p.ready = true;
+      work_cv_.notify_one();
+      return;
+    }
+  }
 }
 
 void GroupCommitter::wait_for_pending() {
@@ -64,25 +102,26 @@ void GroupCommitter::run() {
   std::vector<Pending> group;
   std::unique_lock lock(mu_);
   for (;;) {
-    work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    // An unfilled reservation holds back everything behind it (its batch comes first).
+    work_cv_.wait(lock, [&] {
+      return (stop_ && queue_.empty()) || (!queue_.empty() && queue_.front().ready);
+    });
     if (queue_.empty()) break;  // stopping, and every write is completed
 
     // The front of the queue leads the group; followers join while they fit.
     group.clear();
     size_t bytes = 0;
-    size_t ops = 0;
-    while (!queue_.empty()) {
+    while (!queue_.empty() && queue_.front().ready) {
       const size_t next = queue_.front().batch.byte_size();
       if (!group.empty() && bytes + next > options_.max_group_bytes) break;
       bytes += next;
-      ops += queue_.front().batch.size();
       group.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
 
     lock.unlock();
     const size_t writes = group.size();
-    const Status status = commit(group, ops);
+    const Status status = commit(group);
     {
       std::lock_guard stats_lock(stats_mu_);
       stats_.writes += writes;
@@ -95,16 +134,30 @@ void GroupCommitter::run() {
   }
 }
 
-Status GroupCommitter::commit(const std::vector<Pending>& group, size_t ops) {
+Status GroupCommitter::commit(std::vector<Pending>& group) {
   if (Status e = error(); !e.ok()) return e;
-  if (ops == 0) return Status();  // only empty batches: everything before them is committed
+
+  // Transactions are validated in queue order; a refused one is left out of the write.
+  uint64_t version = 0;
+  for (Pending& pending : group) {
+    if (!pending.check) continue;
+    if (version == 0) version = sequencer_.begin_group();
+    pending.refused = sequencer_.prepare(pending.batch, *pending.check, version);
+  }
 
   std::vector<const WriteBatch*> batches;
   batches.reserve(group.size());
   size_t bytes = 0;
+  size_t ops = 0;
   for (const auto& pending : group) {
+    if (!pending.refused.ok()) continue;
     batches.push_back(&pending.batch);
     bytes += pending.batch.byte_size();
+    ops += pending.batch.size();
+  }
+  if (ops == 0) {
+    if (version != 0) sequencer_.publish(version);
+    return Status();  // nothing to write: everything before it is committed
   }
 
   BURROW_KILL_POINT("writer.before_wal_write");
@@ -112,6 +165,7 @@ Status GroupCommitter::commit(const std::vector<Pending>& group, size_t ops) {
     fail(s);
     return s;
   }
+  if (version != 0) sequencer_.publish(version);  // readable now (durable after the sync)
   BURROW_KILL_POINT("writer.after_wal_write");
 
   uint64_t sync_micros = 0;
@@ -149,7 +203,7 @@ void GroupCommitter::fail(const Status& cause) {
 
 void GroupCommitter::complete(std::vector<Pending>& group, const Status& status) {
   for (size_t i = 0; i < group.size(); ++i) {
-    if (group[i].done) group[i].done(status);
+    if (group[i].done) group[i].done(group[i].refused.ok() ? status : group[i].refused);
     if (i + 1 < group.size()) BURROW_KILL_POINT("writer.mid_completions");
   }
   group.clear();  // release callbacks (and what they captured) before waiting again

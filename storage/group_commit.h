@@ -25,6 +25,7 @@
 
 #include "base/thread_annotations.h"
 #include "storage/store.h"
+#include "storage/txn_sequencer.h"
 
 namespace burrow::storage {
 
@@ -49,8 +50,9 @@ class GroupCommitter {
     size_t max_group_bytes = size_t{4} << 20;
   };
 
-  // Starts the writer thread. `sink` must outlive the committer.
-  GroupCommitter(Sink& sink, Options options);
+  // Starts the writer thread. `sink` and `sequencer` (checks transactional writes) must
+  // outlive the committer.
+  GroupCommitter(Sink& sink, TxnSequencer& sequencer, Options options);
   // Completes every queued write (callbacks run), then stops the writer thread.
   ~GroupCommitter();
 
@@ -60,6 +62,12 @@ class GroupCommitter {
   // Queues `batch`; `done` (may be null) runs on the writer thread once the batch's group is
   // committed, or with the error. Never blocks on I/O.
   void submit(WriteBatch batch, WriteCallback done);
+  // submit() of a transaction's batch: validated and given its outbox row ids on the writer
+  // thread (TxnSequencer::prepare); a conflict completes it alone with kBusy.
+  void submit_checked(WriteBatch batch, std::shared_ptr<CommitCheck> check, WriteCallback done);
+  // Store::reserve() and Store::fill(): the writer stops at an unfilled reservation.
+  uint64_t reserve();
+  void fill(uint64_t reservation, WriteBatch batch, WriteCallback done);
 
   // Waits until every write submitted before the call has completed. Not on the writer thread.
   void wait_for_pending();
@@ -77,15 +85,21 @@ class GroupCommitter {
   struct Pending {
     WriteBatch batch;
     WriteCallback done;
+    std::shared_ptr<CommitCheck> check;  // a transaction's commit, validated first
+    uint64_t reservation = 0;            // non-zero: from reserve()
+    bool ready = true;                   // false until a reservation is filled
+    Status refused;                      // a transaction that failed validation
   };
 
   void run();
-  // Writes and syncs one group; the status every member gets.
-  Status commit(const std::vector<Pending>& group, size_t ops);
+  // Validates the group's transactions, then writes and syncs the group; the status every
+  // member that was not refused gets.
+  Status commit(std::vector<Pending>& group);
   void complete(std::vector<Pending>& group, const Status& status);
   void fail(const Status& cause);
 
   Sink& sink_;
+  TxnSequencer& sequencer_;
   const Options options_;
 
   std::mutex mu_;
@@ -94,6 +108,7 @@ class GroupCommitter {
   std::deque<Pending> queue_ GUARDED_BY(mu_);
   uint64_t submitted_ GUARDED_BY(mu_) = 0;
   uint64_t completed_ GUARDED_BY(mu_) = 0;
+  uint64_t next_reservation_ GUARDED_BY(mu_) = 0;
   bool stop_ GUARDED_BY(mu_) = false;
 
   mutable std::mutex stats_mu_;

@@ -140,6 +140,8 @@ std::string delivered_prefix(uint64_t queue_id) {
   return key;
 }
 
+std::string outbox_sequence_key() { return tagged(MetadataKind::kOutboxSequence); }
+
 std::string running_key() { return tagged(MetadataKind::kRunning); }
 
 std::string delayed_prefix(std::string_view vhost) {

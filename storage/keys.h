@@ -34,6 +34,7 @@
 //     'd' queue id (u64, BE) sequence (u64, BE)              -> delivery count (varint)
 //     'b' [vhost] [source] kind [destination] [routing key] arguments -> BindingRecord
 //     'P' [vhost] policy                                     -> PolicyRecord
+//     'o'                                                    -> the next outbox row id (u64, BE)
 //     'R'                                                    -> "running": the broker is open
 //                                                               (absent after a clean stop)
 //     'D' [vhost] id (u64, BE)                               -> held delayed message (value as
@@ -96,6 +97,7 @@ enum class MetadataKind : char {
   kPolicy = 'P',
   kDelayed = 'D',
   kRunning = 'R',
+  kOutboxSequence = 'o',
 };
 // The prefix of every record of one kind (e.g. all vhosts, for recovery).
 std::string metadata_prefix(MetadataKind kind);
@@ -114,6 +116,9 @@ std::string queue_head_key(uint64_t queue_id);
 // back with redelivered=true and its delivery count, as RabbitMQ does; deleted with the message.
 std::string delivered_key(uint64_t queue_id, uint64_t seq);
 std::string delivered_prefix(uint64_t queue_id);  // every marker of `queue_id`
+// The next outbox row id to hand out (storage/txn_sequencer.h), rewritten by every commit that
+// adds rows so ids are never reused, even after the outbox drained.
+std::string outbox_sequence_key();
 // Present while a broker has the store open; still there at the next open after a crash.
 std::string running_key();
 // A message held by a delayed-message exchange of `vhost` until it is due (its id is the

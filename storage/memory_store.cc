@@ -9,6 +9,7 @@
 #include "base/status_macros.h"
 #include "base/thread_annotations.h"
 #include "storage/store.h"
+#include "storage/txn_sequencer.h"
 
 namespace burrow::storage {
 namespace {
@@ -21,21 +22,36 @@ class MemoryStore final : public Store {
   using Store::scan;
 
   void write(WriteBatch batch, WriteCallback done) override {
-    Status status;
-    {
-      std::lock_guard lock(mu_);
-      status = check_columns(batch);
-      if (status.ok()) {
-        for (const auto& op : batch.ops()) apply(op);
-        stats_.write_batches++;
-        stats_.writes_per_batch.add(1);
-        stats_.bytes_written += batch.byte_size();
-      } else {
-        stats_.failed_writes++;
+    submit(Slot{std::move(batch), std::move(done), nullptr});
+  }
+
+  void write_checked(WriteBatch batch, std::shared_ptr<CommitCheck> check,
+                     WriteCallback done) override {
+    submit(Slot{std::move(batch), std::move(done), std::move(check)});
+  }
+
+  uint64_t visible_version() const override { return sequencer_.visible_version(); }
+
+  uint64_t reserve() override {
+    std::lock_guard lock(mu_);
+    Slot slot;
+    slot.reservation = ++next_reservation_;
+    slot.ready = false;
+    slots_.push_back(std::move(slot));
+    return next_reservation_;
+  }
+
+  void fill(uint64_t reservation, WriteBatch batch, WriteCallback done) override {
+    std::unique_lock lock(mu_);
+    for (Slot& slot : slots_) {
+      if (slot.reservation == reservation && !slot.ready) {
+        slot.batch = std::move(batch);
+        slot.done = std::move(done);
+        slot.ready = true;
+        break;
       }
-      stats_.writes++;
     }
-    if (done) done(std::move(status));
+    drain(lock);
   }
 
   Status get(ColumnId column, std::string_view key, std::string& value) override {
@@ -100,6 +116,63 @@ class MemoryStore final : public Store {
  private:
   using Map = std::map<std::string, std::string, std::less<>>;
 
+  struct Slot {
+    WriteBatch batch;
+    WriteCallback done;
+    std::shared_ptr<CommitCheck> check;
+    uint64_t reservation = 0;
+    bool ready = true;
+  };
+
+  // Writes complete inline, unless a reservation is outstanding: then they queue behind it
+  // and run (in order) when it is filled, as in the RocksDB store's writer.
+  void submit(Slot slot) {
+    std::unique_lock lock(mu_);
+    if (slots_.empty()) {
+      Status status = apply_slot(slot);
+      lock.unlock();
+      if (slot.done) slot.done(std::move(status));
+      return;
+    }
+    slots_.push_back(std::move(slot));
+    drain(lock);
+  }
+
+  // Applies the ready slots at the front; one thread at a time, callbacks outside the lock.
+  void drain(std::unique_lock<std::mutex>& lock) REQUIRES(mu_) {
+    if (draining_) return;
+    draining_ = true;
+    while (!slots_.empty() && slots_.front().ready) {
+      Slot slot = std::move(slots_.front());
+      slots_.pop_front();
+      Status status = apply_slot(slot);
+      lock.unlock();
+      if (slot.done) slot.done(std::move(status));
+      lock.lock();
+    }
+    draining_ = false;
+  }
+
+  Status apply_slot(Slot& slot) REQUIRES(mu_) {
+    Status status = check_columns(slot.batch);
+    uint64_t version = 0;
+    if (status.ok() && slot.check) {
+      version = sequencer_.begin_group();
+      status = sequencer_.prepare(slot.batch, *slot.check, version);
+    }
+    if (status.ok()) {
+      for (const auto& op : slot.batch.ops()) apply(op);
+      stats_.write_batches++;
+      stats_.writes_per_batch.add(1);
+      stats_.bytes_written += slot.batch.byte_size();
+    } else {
+      stats_.failed_writes++;
+    }
+    if (version != 0) sequencer_.publish(version);
+    stats_.writes++;
+    return status;
+  }
+
   Status check_column(ColumnId column) const REQUIRES(mu_) {
     if (column.index() >= columns_.size()) {
       return invalid_argument("unknown column " + std::to_string(column.index()));
@@ -136,6 +209,10 @@ class MemoryStore final : public Store {
   std::unordered_map<std::string, uint32_t> app_ids_ GUARDED_BY(mu_);
   std::vector<std::string> app_names_ GUARDED_BY(mu_);
   StoreStats stats_ GUARDED_BY(mu_);
+  std::deque<Slot> slots_ GUARDED_BY(mu_);
+  uint64_t next_reservation_ GUARDED_BY(mu_) = 0;
+  bool draining_ GUARDED_BY(mu_) = false;
+  TxnSequencer sequencer_;  // guarded by mu_ (its atomics are also read without it)
 };
 
 }  // namespace

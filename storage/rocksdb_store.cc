@@ -22,6 +22,7 @@
 #include "storage/record_codec.h"
 #include "storage/rocksdb_errors.h"
 #include "storage/rocksdb_tuning.h"
+#include "storage/txn_sequencer.h"
 
 namespace burrow::storage {
 namespace {
@@ -51,6 +52,11 @@ class RocksDbStore final : public Store, private GroupCommitter::Sink {
 
   using Store::scan;
   void write(WriteBatch batch, WriteCallback done) override;
+  void write_checked(WriteBatch batch, std::shared_ptr<CommitCheck> check,
+                     WriteCallback done) override;
+  uint64_t visible_version() const override { return sequencer_.visible_version(); }
+  uint64_t reserve() override { return committer_->reserve(); }
+  void fill(uint64_t reservation, WriteBatch batch, WriteCallback done) override;
   Status get(ColumnId column, std::string_view key, std::string& value) override;
   Status scan(ColumnId column, const ScanOptions& options, const ScanVisitor& visit) override;
   Result<ColumnId> app_column(std::string_view name) override;
@@ -67,6 +73,13 @@ class RocksDbStore final : public Store, private GroupCommitter::Sink {
     const uint32_t index = column.index();
     if (index >= column_count_.load(std::memory_order_acquire)) return nullptr;
     return handles_[index];
+  }
+  // kInvalidArgument when `batch` names a column this store does not have.
+  Status check_columns(const WriteBatch& batch) const {
+    for (const auto& op : batch.ops()) {
+      if (handle(op.column) == nullptr) return unknown_column(op.column);
+    }
+    return Status();
   }
   Status unknown_column(ColumnId column) const {
     return invalid_argument("unknown column " + std::to_string(column.index()) + " in " + where());
@@ -107,6 +120,7 @@ class RocksDbStore final : public Store, private GroupCommitter::Sink {
   std::map<std::string, uint32_t, std::less<>> app_ids_ GUARDED_BY(app_mu_);
   std::map<uint32_t, std::string> app_names_ GUARDED_BY(app_mu_);  // id order = creation order
 
+  TxnSequencer sequencer_;
   std::unique_ptr<GroupCommitter> committer_;
 };
 
@@ -181,11 +195,14 @@ Status RocksDbStore::open() {
     if (auto s = db_->VerifyChecksum(); !s.ok()) return open_error(s, "verifying the tables of");
   }
 
+  ASSIGN_OR_RETURN(const uint64_t next_row_id, load_next_row_id(*this));
+  sequencer_.set_next_row_id(next_row_id);
+
   GroupCommitter::Options commit_options;
   commit_options.sync = options_.durability == Durability::kFsync;
   commit_options.max_group_bytes = options_.max_group_bytes;
   GroupCommitter::Sink& sink = *this;
-  committer_ = std::make_unique<GroupCommitter>(sink, commit_options);
+  committer_ = std::make_unique<GroupCommitter>(sink, sequencer_, commit_options);
   return Status();
 }
 
@@ -403,13 +420,29 @@ Status RocksDbStore::load_app_columns(
 }
 
 void RocksDbStore::write(WriteBatch batch, WriteCallback done) {
-  for (const auto& op : batch.ops()) {
-    if (handle(op.column) == nullptr) {
-      if (done) done(unknown_column(op.column));
-      return;
-    }
+  if (Status s = check_columns(batch); !s.ok()) {
+    if (done) done(std::move(s));
+    return;
   }
   committer_->submit(std::move(batch), std::move(done));
+}
+
+void RocksDbStore::write_checked(WriteBatch batch, std::shared_ptr<CommitCheck> check,
+                                 WriteCallback done) {
+  if (Status s = check_columns(batch); !s.ok()) {
+    if (done) done(std::move(s));
+    return;
+  }
+  committer_->submit_checked(std::move(batch), std::move(check), std::move(done));
+}
+
+void RocksDbStore::fill(uint64_t reservation, WriteBatch batch, WriteCallback done) {
+  if (Status s = check_columns(batch); !s.ok()) {
+    committer_->fill(reservation, WriteBatch(), nullptr);
+    if (done) done(std::move(s));
+    return;
+  }
+  committer_->fill(reservation, std::move(batch), std::move(done));
 }
 
 Status RocksDbStore::write_group(const std::vector<const WriteBatch*>& batches) {

@@ -79,6 +79,11 @@ class WriteBatch {
   // Key and value bytes of all operations: what the batch costs in the write-ahead log.
   size_t byte_size() const { return bytes_; }
   const std::vector<Op>& ops() const { return ops_; }
+  // Replaces the key of operation `index` (the store names outbox rows at commit).
+  void set_key(size_t index, std::string key) {
+    bytes_ = bytes_ - ops_[index].key.size() + key.size();
+    ops_[index].key = std::move(key);
+  }
   // Moves `other`'s operations to the end of this batch; `other` is left empty.
   void append(WriteBatch&& other);
 
@@ -111,6 +116,25 @@ struct ScanOptions {
   size_t limit = 0;
 };
 
+// What the store checks and fills in when it commits a transaction's batch (write_checked):
+// optimistic concurrency control done on the store's single writer, so a transaction shares
+// its group commit (and fsync) with every other write.
+struct CommitCheck {
+  // Keys the transaction read for update or wrote, each as (key_hash(column, key), the
+  // store's visible_version() when the transaction first touched it). The commit fails with
+  // kBusy when a checked write committed after that version touched the same key (hash
+  // collisions are rare false conflicts, as in RocksDB's optimistic transactions).
+  std::vector<std::pair<uint64_t, uint64_t>> keys;
+  // Puts to Column::kOutbox with an empty key are outbox rows: the store gives them
+  // consecutive row ids in commit order (so id order is commit order across transactions)
+  // and durably advances the outbox sequence in the same write.
+  uint32_t outbox_rows = 0;
+  // Set before `done` runs with OK: the id of the first outbox row (the others follow).
+  uint64_t first_row_id = 0;
+
+  static uint64_t key_hash(ColumnId column, std::string_view key);
+};
+
 // A key-value store with atomic batches and ordered scans. Thread-safe: every method may be
 // called from any thread. Destroying the store completes every pending write (callbacks run)
 // before it returns; no method may be called during or after destruction.
@@ -124,6 +148,25 @@ class Store {
   // kIoError too (the store never retries silently); reopen the store to recover. Callbacks of
   // the writes issued by one thread run in the order the writes were issued.
   virtual void write(WriteBatch batch, WriteCallback done) = 0;
+
+  // Commits a transaction's batch: validates `check` against every checked write committed
+  // before it (failing with kBusy "transaction conflict ..." and writing nothing), assigns its
+  // outbox row ids, then writes it like write(). `check` must stay alive until `done` runs.
+  virtual void write_checked(WriteBatch batch, std::shared_ptr<CommitCheck> check,
+                             WriteCallback done) = 0;
+
+  // The version a transaction records when it reads a key for update: every checked write
+  // committed at or below it is visible to reads made after this call.
+  virtual uint64_t visible_version() const = 0;
+
+  // Reserves the next place in the write order for a batch not known yet: every write
+  // submitted after reserve() returns is applied (and its callback run) after the reserved
+  // one. The relay uses it to build "enqueue + delete the outbox row" while queues append
+  // their own writes behind it. Every reservation must be filled promptly with fill() (the
+  // writer waits at an unfilled one); the caller must not wait for a write in between.
+  virtual uint64_t reserve() = 0;
+  // Supplies the batch of a reservation; then as write().
+  virtual void fill(uint64_t reservation, WriteBatch batch, WriteCallback done) = 0;
 
   // write() and wait for it. Must not be called from a WriteCallback.
   Status write_sync(WriteBatch batch);

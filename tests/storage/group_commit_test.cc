@@ -112,11 +112,12 @@ class GroupCommit : public ::testing::Test {
  protected:
   void TearDown() override { disarm_kill_points(); }
   ScriptedSink sink_;
+  TxnSequencer sequencer_;
   Completions done_;
 };
 
 TEST_F(GroupCommit, WritesQueuedDuringACommitShareTheNextGroup) {
-  GroupCommitter committer(sink_, {});
+  GroupCommitter committer(sink_, sequencer_, {});
   sink_.hold();
   committer.submit(one_put("w0"), done_.callback(0));
   sink_.wait_until_writing();  // w0 is being written alone
@@ -140,7 +141,7 @@ TEST_F(GroupCommit, WritesQueuedDuringACommitShareTheNextGroup) {
 }
 
 TEST_F(GroupCommit, GroupsStopGrowingAtTheByteLimit) {
-  GroupCommitter committer(sink_, {.sync = true, .max_group_bytes = 100});
+  GroupCommitter committer(sink_, sequencer_, {.sync = true, .max_group_bytes = 100});
   sink_.hold();
   committer.submit(one_put("w0", 38), done_.callback(0));
   sink_.wait_until_writing();
@@ -154,7 +155,7 @@ TEST_F(GroupCommit, GroupsStopGrowingAtTheByteLimit) {
 }
 
 TEST_F(GroupCommit, OsDurabilityNeverSyncs) {
-  GroupCommitter committer(sink_, {.sync = false});
+  GroupCommitter committer(sink_, sequencer_, {.sync = false});
   for (int i = 0; i < 5; ++i) committer.submit(one_put("w"), done_.callback(i));
   committer.wait_for_pending();
   EXPECT_EQ(sink_.syncs(), 0);
@@ -165,7 +166,7 @@ TEST_F(GroupCommit, OsDurabilityNeverSyncs) {
 }
 
 TEST_F(GroupCommit, EmptyBatchesCompleteWithoutWriting) {
-  GroupCommitter committer(sink_, {});
+  GroupCommitter committer(sink_, sequencer_, {});
   committer.submit(WriteBatch(), done_.callback(0));
   committer.wait_for_pending();
   EXPECT_TRUE(sink_.groups().empty());
@@ -173,7 +174,7 @@ TEST_F(GroupCommit, EmptyBatchesCompleteWithoutWriting) {
 }
 
 TEST_F(GroupCommit, AFailedWriteFailsItsGroupAndEveryLaterWrite) {
-  GroupCommitter committer(sink_, {});
+  GroupCommitter committer(sink_, sequencer_, {});
   committer.submit(one_put("ok"), done_.callback(0));
   committer.wait_for_pending();
   sink_.fail_writes(Status(StatusCode::kIoError, "disk full: No space left on device"));
@@ -201,7 +202,7 @@ TEST_F(GroupCommit, AFailedWriteFailsItsGroupAndEveryLaterWrite) {
 }
 
 TEST_F(GroupCommit, AFailedSyncFailsItsGroupAndEveryLaterWrite) {
-  GroupCommitter committer(sink_, {});
+  GroupCommitter committer(sink_, sequencer_, {});
   sink_.fail_syncs(Status(StatusCode::kIoError, "fsync: EIO"));
   committer.submit(one_put("a"), done_.callback(0));
   committer.wait_for_pending();
@@ -215,7 +216,7 @@ TEST_F(GroupCommit, AFailedSyncFailsItsGroupAndEveryLaterWrite) {
 
 TEST_F(GroupCommit, DestructionCompletesQueuedWrites) {
   {
-    GroupCommitter committer(sink_, {});
+    GroupCommitter committer(sink_, sequencer_, {});
     sink_.hold();
     committer.submit(one_put("w0"), done_.callback(0));
     sink_.wait_until_writing();
@@ -226,7 +227,7 @@ TEST_F(GroupCommit, DestructionCompletesQueuedWrites) {
 }
 
 TEST_F(GroupCommit, CallbacksRunOnTheWriterThread) {
-  GroupCommitter committer(sink_, {});
+  GroupCommitter committer(sink_, sequencer_, {});
   bool on_writer = false;
   committer.submit(one_put("w"), [&](Status) { on_writer = committer.on_writer_thread(); });
   committer.wait_for_pending();
@@ -243,7 +244,7 @@ TEST_F(GroupCommit, KillPointsFireInWritePathOrder) {
     std::lock_guard lock(mu);
     fired.emplace_back(name);
   };
-  GroupCommitter committer(sink_, {});
+  GroupCommitter committer(sink_, sequencer_, {});
   for (std::string_view point :
        {"writer.before_wal_write", "writer.after_wal_write", "writer.after_fsync"}) {
     arm_kill_point(KillPointSpec{std::string(point), 2}, record);
@@ -261,7 +262,7 @@ TEST_F(GroupCommit, MidCompletionsKillPointFiresBetweenCallbacksOfOneGroup) {
   std::vector<int> done_before_kill;
   arm_kill_point(KillPointSpec{"writer.mid_completions", 1},
                  [&](std::string_view) { done_before_kill = done_.order(); });
-  GroupCommitter committer(sink_, {});
+  GroupCommitter committer(sink_, sequencer_, {});
   sink_.hold();
   committer.submit(one_put("w0"), done_.callback(0));  // a group of one: no mid point
   sink_.wait_until_writing();
@@ -274,7 +275,7 @@ TEST_F(GroupCommit, MidCompletionsKillPointFiresBetweenCallbacksOfOneGroup) {
 
 TEST_F(GroupCommit, AfterFsyncKillPointIsNotPassedWithoutFsync) {
   arm_kill_point(KillPointSpec{"writer.after_fsync", 1}, [](std::string_view) {});
-  GroupCommitter committer(sink_, {.sync = false});
+  GroupCommitter committer(sink_, sequencer_, {.sync = false});
   committer.submit(one_put("w"), done_.callback(0));
   committer.wait_for_pending();
   EXPECT_EQ(kill_point_hits(), 0u);
