@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "base/status_macros.h"
+#include "broker/outbox.h"
 #include "broker/persistence.h"
 #include "broker/recovery.h"
 #include "storage/rocksdb_store.h"
@@ -78,11 +79,15 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
         SystemClock::instance().now_ms() - started);
     core->stop_cleanly_ = true;
   }
+  // After recovery: relayed rows reach recovered queues.
+  core->outbox_ = std::make_unique<Outbox>(*core, options.outbox_buckets);
+  RETURN_IF_ERROR(core->outbox_->open());
   return core;
 }
 
 BrokerCore::~BrokerCore() {
   shutdown();
+  outbox_.reset();  // its relay channel goes before the topology
   // Work still queued holds queues and channels; it goes first, while the timers and the
   // store those use still exist, then the topology.
   workers_.reset();
@@ -99,6 +104,7 @@ BrokerCore::~BrokerCore() {
 }
 
 void BrokerCore::shutdown() {
+  if (outbox_) outbox_->close();  // waits for a running relay batch
   if (timers_) timers_->stop();
   if (workers_) workers_->stop();
 }

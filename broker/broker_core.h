@@ -39,6 +39,7 @@
 namespace burrow::broker {
 
 class Channel;
+class Outbox;
 class Persistence;
 
 // An authenticated client asking for a vhost.
@@ -69,6 +70,8 @@ class BrokerCore {
   storage::Store& store() { return *store_; }
   // Null when the broker keeps nothing (in_memory).
   Persistence* persistence() { return persistence_.get(); }
+  // The transactional outbox's relay (include/burrow/outbox.h).
+  Outbox& outbox() { return *outbox_; }
 
   // Checks a login. Errors: kAccessRefused with the reason RabbitMQ logs ("user 'u' - invalid
   // credentials", "user 'guest' can only connect via localhost").
@@ -96,6 +99,7 @@ class BrokerCore {
   std::unique_ptr<WorkerPool> workers_;
   std::unique_ptr<TimerService> timers_;
   std::unique_ptr<Persistence> persistence_;  // null with in_memory
+  std::unique_ptr<Outbox> outbox_;
   bool stop_cleanly_ = false;  // opened and recovered: record a clean stop when destroyed
   std::atomic<uint64_t> next_queue_id_{1};
   bool manual_clock_ = false;

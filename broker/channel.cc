@@ -232,6 +232,7 @@ void Channel::enqueue_routed(const RouteResult& result, std::string_view exchang
   // (the gate counts the store writes); anything else is confirmed at once.
   std::shared_ptr<ConfirmGate> gate;
   EnqueueOptions opts = options;
+  opts.collect = collect_;
   if (seq != 0 && message->persistent() && connection_->core().persistence() != nullptr) {
     std::weak_ptr<Channel> weak = weak_from_this();
     gate = std::make_shared<ConfirmGate>([weak, seq](bool ok) {
@@ -590,18 +591,30 @@ void Channel::settle(std::vector<Unacked> entries, Settle how) {
     run.clear();
     size_t j = i;
     for (; j < entries.size() && entries[j].queue == queue; ++j) {
-      Unacked& u = entries[j];
-      if (u.consumer) {
-        u.consumer->release_credit(1);
-      } else {
-        credit_.release(1);
-      }
-      run.push_back(std::move(u.entry));
+      run.push_back(std::move(entries[j].entry));
     }
+    // A requeued entry is back at its place before its credit is: otherwise a drain racing
+    // with this call could spend the credit on the next message first (with prefetch 1, the
+    // consumer must get the requeued message again, as in RabbitMQ).
+    auto release = [&] {
+      for (size_t k = i; k < j; ++k) {
+        if (entries[k].consumer) {
+          entries[k].consumer->release_credit(1);
+        } else {
+          credit_.release(1);
+        }
+      }
+    };
     if (how == Settle::kRequeue) {
       queue->requeue(std::move(run), /*redelivered=*/true);
       run = {};
-    } else if (how == Settle::kDiscard) {
+      release();
+      queue->notify_credit();
+      i = j;
+      continue;
+    }
+    release();
+    if (how == Settle::kDiscard) {
       queue->discard(std::move(run));
       run = {};
     } else {

@@ -123,6 +123,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // confirm.select. Errors: 406 if the channel is transactional.
   Status confirm_select();
   bool confirm_mode() const { return confirm_mode_; }
+  // While set, the store writes of this channel's publishes join `collect` instead of being
+  // submitted (the outbox relay's channel; see WriteCollector). Null to stop.
+  void set_write_collector(WriteCollector* collect) { collect_ = collect; }
   // Sends the confirms that are ready (on_confirm). Adapters call it after a batch of
   // publishes; it is cheap when nothing is pending.
   void flush();
@@ -227,6 +230,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   uint16_t consumer_prefetch_ = 0;
   std::atomic<bool> confirm_mode_{false};
   bool tx_mode_ = false;
+  WriteCollector* collect_ = nullptr;
   ConfirmTracker confirms_;
   struct RouteKey {
     std::string exchange;

@@ -444,7 +444,7 @@ EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message, const EnqueueOpti
         const bool page = c == nullptr && context_.persistence->over_budget();
         if (page) to_page_.emplace_back(entry.seq, entry.priority);
         context_.persistence->put_message(context_.queue_id, entry, options.gate,
-                                          page ? written_ : nullptr);
+                                          page ? written_ : nullptr, options.collect);
       } else if (entry.persisted) {
         persisted_live_.erase(entry.seq);
         entry.persisted = false;

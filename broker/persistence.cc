@@ -130,7 +130,8 @@ Status Persistence::delete_binding(std::string_view vhost, const Binding& b) {
 
 void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
                               const std::shared_ptr<ConfirmGate>& gate,
-                              std::shared_ptr<std::atomic<uint64_t>> written) {
+                              std::shared_ptr<std::atomic<uint64_t>> written,
+                              WriteCollector* collect) {
   st::MessageRecord record = record_of(*entry.message);
   if (entry.expires_at != 0) record.set_expiry_ms(static_cast<uint64_t>(entry.expires_at));
   record.set_delivery_count(entry.delivery_count);
@@ -139,7 +140,7 @@ void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
             st::encode_message_value(record, entry.message->message.body));
   if (gate) gate->add();
   if (written) {
-    store_.write(std::move(batch), [gate, written = std::move(written), seq = entry.seq](Status s) {
+    submit(std::move(batch), collect, [gate, written = std::move(written), seq = entry.seq](Status s) {
       log_failed_write(s);
       // A failed write leaves the watermark: the message keeps its contents in memory.
       if (s.ok()) written->store(seq, std::memory_order_release);
@@ -147,11 +148,20 @@ void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
     });
   } else {
     // One shared_ptr capture: fits std::function's inline buffer (no allocation per publish).
-    store_.write(std::move(batch), [gate](Status s) {
+    submit(std::move(batch), collect, [gate](Status s) {
       log_failed_write(s);
       if (gate) gate->done(s.ok());
     });
   }
+}
+
+void Persistence::submit(st::WriteBatch batch, WriteCollector* collect, st::WriteCallback done) {
+  if (collect == nullptr) {
+    store_.write(std::move(batch), std::move(done));
+    return;
+  }
+  collect->batch.append(std::move(batch));
+  if (done) collect->on_written.push_back(std::move(done));
 }
 
 void Persistence::mark_delivered(uint64_t queue_id,
@@ -228,7 +238,7 @@ Result<std::vector<LoadedMessage>> Persistence::load_messages(uint64_t queue_id,
 void Persistence::put_delayed(std::string_view vhost, uint64_t id, std::string_view exchange,
                               std::span<const std::string> routing_keys,
                               const StoredMessage& message, TimeMs due,
-                              const std::shared_ptr<ConfirmGate>& gate) {
+                              const std::shared_ptr<ConfirmGate>& gate, WriteCollector* collect) {
   st::MessageRecord record = record_of(message);
   record.set_exchange(std::string(exchange));
   record.set_due_ms(static_cast<uint64_t>(due));
@@ -237,7 +247,7 @@ void Persistence::put_delayed(std::string_view vhost, uint64_t id, std::string_v
   batch.put(st::Column::kMetadata, st::delayed_key(vhost, id),
             st::encode_message_value(record, message.message.body));
   if (gate) gate->add();
-  store_.write(std::move(batch), [gate](Status s) {
+  submit(std::move(batch), collect, [gate](Status s) {
     if (!s.ok()) spdlog::error("storing a delayed message failed: {}", s.to_string());
     if (gate) gate->done(s.ok());
   });

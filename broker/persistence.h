@@ -40,6 +40,15 @@ class ConfirmGate {
   std::atomic<bool> ok_{true};
 };
 
+// Gathers the store writes of publishes into one batch instead of submitting each: the outbox
+// relay routes rows this way and adds the rows' deletes, so "enqueued" and "row gone" are one
+// atomic write (it submits the batch through a Store::reserve() made before routing, so the
+// queues' later writes - deliveries, acks - still land after it). Not thread-safe.
+struct WriteCollector {
+  storage::WriteBatch batch;
+  std::vector<storage::WriteCallback> on_written;  // run with the batch's outcome, in order
+};
+
 // A message read back from the store: its sequence in its queue and its contents.
 struct LoadedMessage {
   uint64_t seq = 0;
@@ -83,15 +92,18 @@ class Persistence {
   // Writes a persistent message; `gate` (may be null) learns when it is durable, and
   // `written` (may be null) is raised to entry.seq once the write completed (writes complete
   // in submission order, so a queue that submits in sequence order gets a watermark).
+  // With `collect`, the write joins that batch instead of being submitted.
   void put_message(uint64_t queue_id, const QueueEntry& entry,
                    const std::shared_ptr<ConfirmGate>& gate,
-                   std::shared_ptr<std::atomic<uint64_t>> written = nullptr);
+                   std::shared_ptr<std::atomic<uint64_t>> written = nullptr,
+                   WriteCollector* collect = nullptr);
   // ---- messages held by durable delayed-message exchanges ----
   // Stores a held message (any delivery mode, as the plugin); `gate` (may be null) learns
   // when it is durable.
   void put_delayed(std::string_view vhost, uint64_t id, std::string_view exchange,
                    std::span<const std::string> routing_keys, const StoredMessage& message,
-                   TimeMs due, const std::shared_ptr<ConfirmGate>& gate);
+                   TimeMs due, const std::shared_ptr<ConfirmGate>& gate,
+                   WriteCollector* collect = nullptr);
   void delete_delayed(std::string_view vhost, uint64_t id);
   struct HeldMessage {
     uint64_t id = 0;
@@ -129,6 +141,9 @@ class Persistence {
   void delete_messages(uint64_t queue_id, std::span<const uint64_t> seqs, uint64_t new_head);
 
  private:
+  // store_.write(), or joins `collect`'s batch.
+  void submit(storage::WriteBatch batch, WriteCollector* collect, storage::WriteCallback done);
+
   storage::Store& store_;
   const uint64_t budget_;
   std::atomic<uint64_t> resident_{0};

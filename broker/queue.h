@@ -22,6 +22,7 @@
 namespace burrow::broker {
 
 class ConfirmGate;
+struct WriteCollector;
 class Executor;
 class Persistence;
 class Queue;
@@ -84,6 +85,8 @@ struct EnqueueOptions {
   // Learns when the message is durable in every durable queue it reached (publisher
   // confirms); null when nobody waits.
   std::shared_ptr<ConfirmGate> gate;
+  // Non-null: the store writes of this publish join this batch (the outbox relay).
+  WriteCollector* collect = nullptr;
 };
 
 // Thread-safe: every method may be called from any thread. Implementations guard their

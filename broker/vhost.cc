@@ -393,11 +393,12 @@ void VHost::delay(std::string exchange, std::vector<std::string> routing_keys,
     if (durable) {
       stored_id = next_delayed_id_.fetch_add(1, std::memory_order_relaxed);
       context_.persistence->put_delayed(name_, stored_id, exchange, routing_keys, *message, due,
-                                        options.gate);
+                                        options.gate, options.collect);
     }
   }
   // The confirm is settled by now (or waits only for the write above), not by the release.
   options.gate = nullptr;
+  options.collect = nullptr;
   hold(std::move(exchange), std::move(routing_keys), std::move(message), std::move(options), due,
        stored_id);
 }

@@ -4,6 +4,7 @@
 #include "base/status_macros.h"
 #include "broker/broker_core.h"
 #include "client/channel_impl.h"
+#include "client/upstream_relay.h"
 
 namespace burrow {
 
@@ -17,6 +18,10 @@ Result<std::unique_ptr<Broker>> Broker::open(const Options& options) {
 }
 
 Broker::~Broker() {
+  {
+    std::lock_guard lock(upstreams_mu_);
+    upstreams_.clear();  // stops the relays before the outbox goes
+  }
   if (connection_) connection_->close();
   if (core_) core_->shutdown();
 }

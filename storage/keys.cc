@@ -65,6 +65,20 @@ std::optional<uint64_t> decode_outbox_key(std::string_view key) {
   return get_u64_be(key.data());
 }
 
+std::string parked_outbox_key(uint64_t row_id) {
+  std::string key(kParkedOutboxPrefix);
+  put_u64_be(key, row_id);
+  return key;
+}
+
+std::optional<uint64_t> decode_parked_outbox_key(std::string_view key) {
+  if (key.size() != kParkedOutboxPrefix.size() + kOutboxKeySize ||
+      !key.starts_with(kParkedOutboxPrefix)) {
+    return std::nullopt;
+  }
+  return get_u64_be(key.data() + kParkedOutboxPrefix.size());
+}
+
 std::string inbox_prefix(std::string_view scope) {
   std::string key;
   put_name(key, scope);
@@ -141,6 +155,7 @@ std::string delivered_prefix(uint64_t queue_id) {
 }
 
 std::string outbox_sequence_key() { return tagged(MetadataKind::kOutboxSequence); }
+std::string outbox_head_key() { return tagged(MetadataKind::kOutboxHead); }
 
 std::string running_key() { return tagged(MetadataKind::kRunning); }
 

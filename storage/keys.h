@@ -15,6 +15,7 @@
 //     +---------------------+
 //     | row id    (u64, BE) |                         -> OutboxRow
 //     +---------------------+
+//     0xff + row id (u64, BE)                         -> OutboxRow of a parked row
 //
 // kInbox: processed message ids per scope (a consumer or an application component).
 //
@@ -35,6 +36,7 @@
 //     'b' [vhost] [source] kind [destination] [routing key] arguments -> BindingRecord
 //     'P' [vhost] policy                                     -> PolicyRecord
 //     'o'                                                    -> the next outbox row id (u64, BE)
+//     'O'                                                    -> outbox head: lowest live row id
 //     'R'                                                    -> "running": the broker is open
 //                                                               (absent after a clean stop)
 //     'D' [vhost] id (u64, BE)                               -> held delayed message (value as
@@ -79,6 +81,14 @@ std::optional<MessageKey> decode_message_key(std::string_view key);
 // --- kOutbox ---
 std::string outbox_key(uint64_t row_id);
 std::optional<uint64_t> decode_outbox_key(std::string_view key);
+// A parked row (relay gave up on it) is moved to 0xff + row id: after every live row, so a
+// scan of live rows stops at kParkedOutboxPrefix and parked rows are one prefix.
+inline constexpr std::string_view kParkedOutboxPrefix = "\xff";
+std::string parked_outbox_key(uint64_t row_id);
+std::optional<uint64_t> decode_parked_outbox_key(std::string_view key);
+// Where the relay saves the lowest live row id, so a restart scans from there instead of over
+// the tombstones of every relayed row (like a queue head).
+std::string outbox_head_key();
 
 // --- kInbox ---
 std::string inbox_key(std::string_view scope, std::string_view message_id);
@@ -98,6 +108,7 @@ enum class MetadataKind : char {
   kDelayed = 'D',
   kRunning = 'R',
   kOutboxSequence = 'o',
+  kOutboxHead = 'O',
 };
 // The prefix of every record of one kind (e.g. all vhosts, for recovery).
 std::string metadata_prefix(MetadataKind kind);

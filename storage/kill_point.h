@@ -38,11 +38,16 @@ void hit(const char* name);
 //   writer.after_wal_write   the group is in the WAL (OS page cache), not fsynced
 //   writer.after_fsync       the group is fsynced (fsync mode only), no callback has run
 //   writer.mid_completions   between two callbacks of one group: some confirms went out
+// and in the outbox relay and the inbox (broker/outbox.cc, client/):
+//   relay.before_local_write  rows routed in memory, their batch (enqueue + row deletes)
+//                             not submitted
+//   relay.after_local_write   that batch is durable, rows not yet forgotten in memory
+//   relay.after_upstream_confirm  an upstream confirmed rows, their deletes not written
+//   inbox.after_commit        a handler's state and message id are committed, not acked
 inline constexpr std::string_view kKillPoints[] = {
-    "writer.before_wal_write",
-    "writer.after_wal_write",
-    "writer.after_fsync",
-    "writer.mid_completions",
+    "writer.before_wal_write",      "writer.after_wal_write",   "writer.after_fsync",
+    "writer.mid_completions",       "relay.before_local_write", "relay.after_local_write",
+    "relay.after_upstream_confirm", "inbox.after_commit",
 };
 
 // The environment variable arm_kill_point_from_env() reads.

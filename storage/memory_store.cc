@@ -8,6 +8,7 @@
 
 #include "base/status_macros.h"
 #include "base/thread_annotations.h"
+#include "storage/record_codec.h"
 #include "storage/store.h"
 #include "storage/txn_sequencer.h"
 
@@ -108,6 +109,17 @@ class MemoryStore final : public Store {
 
   Status flush() override { return Status(); }
 
+  // Applies the inbox expiry the RocksDB store's compaction filter applies.
+  Status compact(ColumnId column) override {
+    std::lock_guard lock(mu_);
+    RETURN_IF_ERROR(check_column(column));
+    if (column != Column::kInbox) return Status();
+    Map& map = columns_[column.index()];
+    const uint64_t now = wall_clock_ms();
+    std::erase_if(map, [&](const auto& kv) { return inbox_entry_expired(kv.second, now); });
+    return Status();
+  }
+
   StoreStats stats() const override {
     std::lock_guard lock(mu_);
     return stats_;
@@ -125,10 +137,12 @@ class MemoryStore final : public Store {
   };
 
   // Writes complete inline, unless a reservation is outstanding: then they queue behind it
-  // and run (in order) when it is filled, as in the RocksDB store's writer.
+  // and run (in order) when it is filled, as in the RocksDB store's writer. Transactions
+  // always take the queue, so their callbacks run in commit order (the outbox relies on it:
+  // row ids reach the relay in id order).
   void submit(Slot slot) {
     std::unique_lock lock(mu_);
-    if (slots_.empty()) {
+    if (slots_.empty() && !slot.check && !draining_) {
       Status status = apply_slot(slot);
       lock.unlock();
       if (slot.done) slot.done(std::move(status));

@@ -1,6 +1,8 @@
 // Field tables, properties and message values to and from their protobuf records.
 #include "storage/record_codec.h"
 
+#include <chrono>
+
 #include <limits>
 
 #include <google/protobuf/io/coded_stream.h>
@@ -325,6 +327,18 @@ Status decode_message_value(std::string_view value, MessageRecord& record, std::
   }
   body = rest;
   return Status();
+}
+
+bool inbox_entry_expired(std::string_view value, uint64_t now_ms) {
+  InboxEntry entry;
+  if (!entry.ParseFromArray(value.data(), static_cast<int>(value.size()))) return false;
+  return entry.expires_at_ms() != 0 && entry.expires_at_ms() <= now_ms;
+}
+
+uint64_t wall_clock_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
 
 }  // namespace burrow::storage

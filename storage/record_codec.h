@@ -48,4 +48,10 @@ std::string encode_message_value(MessageRecord& record, std::string_view body);
 // Errors: kCorruption for a truncated value, a bad record or a body of the wrong size.
 Status decode_message_value(std::string_view value, MessageRecord& record, std::string_view& body);
 
+// Whether a stored InboxEntry value is past its dedup window at `now_ms` (wall clock). An
+// unreadable value is kept (false): the filter never drops what it cannot read.
+bool inbox_entry_expired(std::string_view value, uint64_t now_ms);
+// Milliseconds since the epoch by the system clock.
+uint64_t wall_clock_ms();
+
 }  // namespace burrow::storage

@@ -62,6 +62,7 @@ class RocksDbStore final : public Store, private GroupCommitter::Sink {
   Result<ColumnId> app_column(std::string_view name) override;
   std::vector<std::string> app_columns() const override;
   Status flush() override;
+  Status compact(ColumnId column) override;
   StoreStats stats() const override;
 
  private:
@@ -575,6 +576,15 @@ Status RocksDbStore::flush() {
   rocksdb::FlushOptions flush_options;
   flush_options.wait = true;
   return from_rocksdb(db_->Flush(flush_options, all), "flushing " + where());
+}
+
+Status RocksDbStore::compact(ColumnId column) {
+  rocksdb::ColumnFamilyHandle* cf = handle(column);
+  if (cf == nullptr) return unknown_column(column);
+  rocksdb::CompactRangeOptions options;
+  // Rewrite the last level too, so compaction filters see every entry.
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return from_rocksdb(db_->CompactRange(options, cf, nullptr, nullptr), "compacting " + where());
 }
 
 StoreStats RocksDbStore::stats() const {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/slice_transform.h>
@@ -11,6 +12,7 @@
 #include <rocksdb/utilities/table_properties_collectors.h>
 
 #include "storage/keys.h"
+#include "storage/record_codec.h"
 
 namespace burrow::storage {
 namespace {
@@ -33,6 +35,19 @@ void set_compression(rocksdb::ColumnFamilyOptions& cf) {
   }
   if (supported(rocksdb::kZSTD)) cf.bottommost_compression = rocksdb::kZSTD;
 }
+
+// Drops processed-message records of the inbox once their dedup window is over, as RocksDB
+// compacts them: expiry costs no scan and no delete. Lookups still check expires_at_ms (an
+// expired entry may survive until its file is compacted). Stateless, so one instance serves
+// every compaction.
+class InboxExpiryFilter final : public rocksdb::CompactionFilter {
+ public:
+  bool Filter(int /*level*/, const rocksdb::Slice& /*key*/, const rocksdb::Slice& value,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    return inbox_entry_expired(std::string_view(value.data(), value.size()), wall_clock_ms());
+  }
+  const char* Name() const override { return "burrow.InboxExpiryFilter"; }
+};
 
 }  // namespace
 
@@ -143,6 +158,14 @@ rocksdb::ColumnFamilyOptions make_column_family_options(
       cf.table_properties_collector_factories.push_back(
           rocksdb::NewCompactOnDeletionCollectorFactory(128, 64, 0.5));
       break;
+  }
+
+  if (profile == ColumnProfile::kLookup) {
+    static const InboxExpiryFilter filter;
+    cf.compaction_filter = &filter;
+    // Files are compacted (and so filtered) at least once a day even when nothing else
+    // triggers a compaction, so expired entries do not stay on disk for long.
+    cf.periodic_compaction_seconds = 24 * 3600;
   }
 
   if (profile == ColumnProfile::kQueue) {

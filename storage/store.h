@@ -205,6 +205,11 @@ class Store {
   // and shutdown. Errors: the store's failed-write error, kIoError. Not from a WriteCallback.
   virtual Status flush() = 0;
 
+  // Compacts the whole column now: deleted entries are dropped and the inbox's expired
+  // entries (InboxEntry past expires_at_ms) are removed. For tests and operators; RocksDB
+  // otherwise compacts on its own schedule. Errors: kInvalidArgument, kIoError.
+  virtual Status compact(ColumnId column) = 0;
+
   // Counters for metrics; cheap enough to call every few seconds.
   virtual StoreStats stats() const = 0;
 };

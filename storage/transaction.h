@@ -55,6 +55,8 @@ class Transaction {
   // commit() and wait. Not from a WriteCallback.
   Status commit_sync();
   uint64_t first_row_id() const { return check_->first_row_id; }
+  // The check commit() submits (first_row_id is set on it before the callback runs with OK).
+  std::shared_ptr<const CommitCheck> check() const { return check_; }
 
   // Drops every staged write.
   void rollback();

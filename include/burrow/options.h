@@ -68,6 +68,14 @@ struct Options {
   // Largest message body accepted (RabbitMQ's max_message_size; at most 512 MiB, its hard
   // limit). Default: 128 MiB; a larger publish fails with 406 PRECONDITION_FAILED.
   uint64_t max_message_size = 128ull * 1024 * 1024;
+
+  // Transactional outbox (include/burrow/outbox.h): rows hash by partition key into this
+  // many buckets per destination; each bucket is relayed in commit order. Default: 64.
+  uint32_t outbox_buckets = 64;
+
+  // How long the inbox remembers a processed message_id: a redelivery or duplicate within
+  // the window is acked without running the handler. Default: 24 hours.
+  int64_t inbox_dedup_window_ms = 24ll * 3600 * 1000;
 };
 
 }  // namespace burrow
