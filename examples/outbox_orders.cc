@@ -191,18 +191,19 @@ int main(int argc, char** argv) {
   // The inventory service: reserve stock for each order exactly once (the inbox drops
   // redeliveries of orders it already processed).
   std::unique_ptr<burrow::Channel> inventory;
-  if (local && args.consumer) {
-    inventory =
-        check(broker->consume_with_inbox(
-                  "inventory",
-                  [&](const burrow::Delivery& d, burrow::Transaction& txn) -> burrow::Status {
-                    const std::string key = "reserved/" + d.message->body;
-                    const int64_t n = read_int(txn, inventory_cf, key, true);
-                    return txn.put(inventory_cf, key, std::to_string(n + 1));
-                  },
-                  burrow::InboxOptions{.scope = "inventory"}),
-              "consuming inventory");
-  }
+  auto start_inventory = [&] {
+    inventory = check(
+        broker->consume_with_inbox(
+            "inventory",
+            [&](const burrow::Delivery& d, burrow::Transaction& txn) -> burrow::Status {
+              const std::string key = "reserved/" + d.message->body;
+              const int64_t n = read_int(txn, inventory_cf, key, true);
+              return txn.put(inventory_cf, key, std::to_string(n + 1));
+            },
+            burrow::InboxOptions{.scope = "inventory"}),
+        "consuming inventory");
+  };
+  if (local && args.consumer) start_inventory();
 
   // The order service: one transaction per order (state + event), continuing after the last
   // committed order. Every rollback_every-th order first stages a cancelled order and rolls it
@@ -249,11 +250,21 @@ int main(int argc, char** argv) {
     }
     return true;
   };
+  // Redeliveries of orders already processed (after a crash) may still wait in the queue:
+  // the inbox acks them without reserving again; stop only once the queue is empty with the
+  // consumer gone (cancelling requeues what it had not acked yet).
   for (;;) {
-    if (broker->wait_until_drained(std::chrono::milliseconds(100)).ok()) {
-      if (!local || !args.consumer || all_reserved()) break;
+    if (!broker->wait_until_drained(std::chrono::milliseconds(100)).ok()) continue;
+    if (!local || !args.consumer) break;
+    if (!all_reserved()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
     }
+    inventory.reset();
+    auto q = check(ch->declare_queue("inventory", burrow::QueueOptions{.passive = true}),
+                   "checking inventory");
+    if (q.message_count == 0) break;
+    start_inventory();
   }
   inventory.reset();
   const double elapsed =

@@ -1,6 +1,7 @@
 // Conflict checks and outbox row ids for transactional commits (see txn_sequencer.h).
 #include "storage/txn_sequencer.h"
 
+#include <algorithm>
 #include <string>
 
 #include "storage/keys.h"
@@ -25,13 +26,13 @@ uint64_t CommitCheck::key_hash(ColumnId column, std::string_view key) {
   return fnv1a(fnv1a(0xcbf29ce484222325ULL, column_bytes), key);
 }
 
-TxnSequencer::TxnSequencer() : slots_(new std::atomic<uint64_t>[kSlots]) {
-  for (size_t i = 0; i < kSlots; ++i) slots_[i].store(0, std::memory_order_relaxed);
-}
+TxnSequencer::TxnSequencer() = default;
 
 Status TxnSequencer::prepare(WriteBatch& batch, CommitCheck& check, uint64_t version) {
+  if (slots_.empty() && !check.keys.empty()) slots_.resize(kSlots);
   for (const auto& [hash, seen] : check.keys) {
-    const uint64_t last = slots_[hash & (kSlots - 1)].load(std::memory_order_relaxed);
+    const Slot& slot = slots_[hash & (kSlots - 1)];
+    const uint64_t last = slot.hash == hash ? slot.version : slot.evicted;
     if (last > seen) {
       return Status(StatusCode::kBusy,
                     "transaction conflict: a key it read or wrote was committed by another "
@@ -39,7 +40,12 @@ Status TxnSequencer::prepare(WriteBatch& batch, CommitCheck& check, uint64_t ver
     }
   }
   for (const auto& [hash, seen] : check.keys) {
-    slots_[hash & (kSlots - 1)].store(version, std::memory_order_relaxed);
+    Slot& slot = slots_[hash & (kSlots - 1)];
+    if (slot.hash != hash) {
+      slot.evicted = std::max(slot.evicted, slot.version);
+      slot.hash = hash;
+    }
+    slot.version = version;
   }
   if (check.outbox_rows == 0) return Status();
 

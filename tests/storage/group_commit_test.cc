@@ -1,7 +1,9 @@
 // GroupCommitter against a scripted sink: which writes share a group, the order of callbacks,
 // sticky failures, draining on destruction, and the kill points on the write path.
 #include <condition_variable>
+#include <chrono>
 #include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -115,6 +117,55 @@ class GroupCommit : public ::testing::Test {
   TxnSequencer sequencer_;
   Completions done_;
 };
+
+TEST_F(GroupCommit, ASecondTransactionOfOneGroupConflictsWithTheFirstAndIsLeftOut) {
+  GroupCommitter committer(sink_, sequencer_, {});
+  sink_.hold();
+  committer.submit(one_put("w0"), done_.callback(0));
+  sink_.wait_until_writing();  // the next three queue up and form one group
+  auto check_of = [&](std::string_view key) {
+    auto check = std::make_shared<CommitCheck>();
+    check->keys.emplace_back(CommitCheck::key_hash(Column::kAppData, key), 0);
+    return check;
+  };
+  WriteBatch a;
+  a.put(Column::kAppData, "k", "a");
+  a.put(Column::kOutbox, "", "row-a");
+  auto check_a = check_of("k");
+  check_a->outbox_rows = 1;
+  committer.submit_checked(std::move(a), check_a, done_.callback(1));
+  WriteBatch b;
+  b.put(Column::kAppData, "k", "b");
+  committer.submit_checked(std::move(b), check_of("k"), done_.callback(2));
+  WriteBatch c;
+  c.put(Column::kAppData, "other", "c");
+  c.put(Column::kOutbox, "", "row-c");
+  auto check_c = check_of("other");
+  check_c->outbox_rows = 1;
+  committer.submit_checked(std::move(c), check_c, done_.callback(3));
+  sink_.release();
+  committer.wait_for_pending();
+
+  EXPECT_THAT(sink_.groups(), ElementsAre(1u, 2u));  // b is not written
+  EXPECT_THAT(done_.order(), ElementsAre(0, 1, 2, 3));
+  EXPECT_TRUE(done_.status(1).ok());
+  EXPECT_EQ(done_.status(2).code(), StatusCode::kBusy);
+  EXPECT_TRUE(done_.status(3).ok());
+  EXPECT_EQ(check_a->first_row_id, 1u);
+  EXPECT_EQ(check_c->first_row_id, 2u);  // ids in commit order, none lost to b
+  EXPECT_EQ(sequencer_.visible_version(), 1u);
+}
+
+TEST_F(GroupCommit, AnUnfilledReservationHoldsBackLaterWrites) {
+  GroupCommitter committer(sink_, sequencer_, {});
+  const uint64_t slot = committer.reserve();
+  committer.submit(one_put("after"), done_.callback(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(done_.order().empty());
+  committer.fill(slot, one_put("reserved"), done_.callback(0));
+  committer.wait_for_pending();
+  EXPECT_THAT(done_.order(), ElementsAre(0, 1));
+}
 
 TEST_F(GroupCommit, WritesQueuedDuringACommitShareTheNextGroup) {
   GroupCommitter committer(sink_, sequencer_, {});
