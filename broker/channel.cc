@@ -271,6 +271,7 @@ void Channel::enqueue_routed(const RouteResult& result, std::string_view exchang
         break;
     }
   }
+  last_publish_ = PublishOutcome{delivered, rejected, result.delay_ms > 0};
   // basic.return goes out before the confirm, as RabbitMQ does.
   if (!delivered && !rejected && mandatory) sink_->on_return(312, "NO_ROUTE", *message);
   if (gate) {

@@ -126,6 +126,13 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // While set, the store writes of this channel's publishes join `collect` instead of being
   // submitted (the outbox relay's channel; see WriteCollector). Null to stop.
   void set_write_collector(WriteCollector* collect) { collect_ = collect; }
+  // What the last publish() on this channel did (for the outbox relay).
+  struct PublishOutcome {
+    bool delivered = false;  // at least one queue took it
+    bool rejected = false;   // at least one queue refused it (overflow reject-publish)
+    bool delayed = false;    // a delayed-message exchange holds it
+  };
+  const PublishOutcome& last_publish() const { return last_publish_; }
   // Sends the confirms that are ready (on_confirm). Adapters call it after a batch of
   // publishes; it is cheap when nothing is pending.
   void flush();
@@ -231,6 +238,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   std::atomic<bool> confirm_mode_{false};
   bool tx_mode_ = false;
   WriteCollector* collect_ = nullptr;
+  PublishOutcome last_publish_;
   ConfirmTracker confirms_;
   struct RouteKey {
     std::string exchange;

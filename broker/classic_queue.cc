@@ -441,7 +441,10 @@ EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message, const EnqueueOpti
       if (entry.persisted && (c != nullptr || !(ttl && *ttl == 0))) {
         // Over the memory budget, a message that waits in the queue keeps only its index
         // entry once its write completed (page_out_locked).
-        const bool page = c == nullptr && context_.persistence->over_budget();
+        // A collected write (outbox relay) completes out of this queue's submission order, so
+        // it must not raise the written watermark: such a message stays resident.
+        const bool page =
+            c == nullptr && options.collect == nullptr && context_.persistence->over_budget();
         if (page) to_page_.emplace_back(entry.seq, entry.priority);
         context_.persistence->put_message(context_.queue_id, entry, options.gate,
                                           page ? written_ : nullptr, options.collect);

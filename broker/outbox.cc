@@ -3,6 +3,7 @@
 #include "broker/outbox.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
@@ -157,6 +158,7 @@ Status Outbox::open() {
 
   std::lock_guard lock(mu_);
   next_id_seen_ = next_id;
+  saved_head_ = head;
   Status failed;
   const std::string start = st::outbox_key(head);
   RETURN_IF_ERROR(
@@ -311,13 +313,37 @@ void Outbox::note_parked_locked(uint64_t id, const st::OutboxRow& record, uint32
 void Outbox::maybe_save_head_locked(st::WriteBatch& batch) {
   if (removed_since_head_ < kHeadEvery) return;
   removed_since_head_ = 0;
+  // The lowest row that may still be at its live key once this batch is durable: rows in the
+  // buckets, and rows whose move (park, delete, retry) is submitted but not yet durable.
   uint64_t head = next_id_seen_;
   for (const auto& [name, d] : destinations_) {
     for (const auto& bucket : d.buckets) {
       if (!bucket.empty()) head = std::min(head, bucket.front().id);
     }
   }
+  if (!moving_.empty()) head = std::min(head, *moving_.begin());
+  saved_head_ = head;
   batch.put(st::Column::kMetadata, st::outbox_head_key(), u64_value(head));
+}
+
+Outbox::Move Outbox::begin_move_locked(st::WriteBatch batch, std::vector<uint64_t> ids,
+                                       const char* what) {
+  for (uint64_t id : ids) moving_.insert(id);
+  inflight_++;
+  return Move{std::move(batch), std::move(ids), what};
+}
+
+void Outbox::submit_move(Move move) {
+  // Without mu_: the memory store runs the callback inline. The callback forgets the ids once
+  // their new place is durable.
+  store_.write(std::move(move.batch),
+               [this, ids = std::move(move.ids), what = move.what](Status s) {
+                 if (!s.ok()) spdlog::error("outbox: {} failed: {}", what, s.to_string());
+                 std::lock_guard lock(mu_);
+                 for (uint64_t id : ids) moving_.erase(moving_.find(id));
+                 inflight_--;
+                 cv_.notify_all();
+               });
 }
 
 // ---- the local relay ----------------------------------------------------------------------
@@ -352,6 +378,7 @@ void Outbox::relay_local(const std::vector<Claimed>& rows) {
   const uint64_t slot = store_.reserve();
   channel_->set_write_collector(&collect);
   std::vector<uint64_t> relayed;
+  std::vector<uint64_t> refused;
   std::vector<std::pair<size_t, std::string>> parked;  // index in rows, error
   for (size_t i = 0; i < rows.size(); ++i) {
     const st::OutboxRow& row = *rows[i].record;
@@ -366,12 +393,21 @@ void Outbox::relay_local(const std::vector<Claimed>& rows) {
       s = channel_->publish(row.exchange(), row.routing_key(), row.mandatory(), false,
                             std::move(message));
     }
+    const Channel::PublishOutcome& outcome = channel_->last_publish();
     if (!s.ok()) {
       parked.emplace_back(i, s.to_string());
+    } else if (outcome.delivered || outcome.delayed) {
+      // Enqueued (or held by a delayed-message exchange, whose mandatory publish comes back
+      // NO_ROUTE as with the plugin, but is delivered later): relayed.
+      relayed.push_back(rows[i].id);
+      collect.batch.del(st::Column::kOutbox, st::outbox_key(rows[i].id));
+    } else if (outcome.rejected) {
+      // Every queue refused it (x-overflow reject-publish): tried again after a back-off.
+      refused.push_back(rows[i].id);
     } else if (!sink_->returned.empty()) {
       parked.emplace_back(i, sink_->returned);
     } else {
-      relayed.push_back(rows[i].id);
+      relayed.push_back(rows[i].id);  // not mandatory: dropped, as a publish would be
       collect.batch.del(st::Column::kOutbox, st::outbox_key(rows[i].id));
     }
   }
@@ -390,10 +426,10 @@ void Outbox::relay_local(const std::vector<Claimed>& rows) {
   BURROW_KILL_POINT("relay.before_local_write");
   store_.fill(slot, std::move(collect.batch),
               [this, on_written = std::move(collect.on_written), rows, relayed = std::move(relayed),
-               parked = std::move(parked)](Status s) {
+               refused = std::move(refused), parked = std::move(parked)](Status s) {
                 for (const auto& done : on_written) done(s);
                 BURROW_KILL_POINT("relay.after_local_write");
-                std::lock_guard lock(mu_);
+                std::unique_lock lock(mu_);
                 inflight_--;
                 cv_.notify_all();
                 if (!s.ok()) {
@@ -408,6 +444,11 @@ void Outbox::relay_local(const std::vector<Claimed>& rows) {
                   remove_locked(d, rows[i].id, false);
                   note_parked_locked(rows[i].id, *rows[i].record, rows[i].attempts, error);
                 }
+                if (refused.empty()) return;
+                auto move = failed_locked(d, "", refused,
+                                          "every queue refused it (x-overflow reject-publish)");
+                lock.unlock();
+                if (move) submit_move(std::move(*move));
               });
 }
 
@@ -436,9 +477,9 @@ std::vector<RelayRow> Outbox::claim(const std::string& destination, size_t max,
   {
     std::unique_lock lock(mu_);
     auto try_claim = [&] {
-      if (closed_) return true;
+      if (closed_) return woken_;  // waits out `wait`: a stopped broker has nothing to relay
       Destination& d = destination_locked(destination);
-      if (!d.attached) return true;
+      if (!d.attached) return woken_;
       claimed = claim_locked(d, max, core_.clock().now_ms());
       return !claimed.empty() || woken_;
     };
@@ -476,6 +517,7 @@ void Outbox::wake() {
 
 void Outbox::sent(const std::string& destination, const std::vector<uint64_t>& ids) {
   st::WriteBatch batch;
+  Move move;
   {
     std::lock_guard lock(mu_);
     Destination& d = destination_locked(destination);
@@ -484,58 +526,77 @@ void Outbox::sent(const std::string& destination, const std::vector<uint64_t>& i
       batch.del(st::Column::kOutbox, st::outbox_key(id));
     }
     maybe_save_head_locked(batch);
+    move = begin_move_locked(std::move(batch), ids, "deleting relayed rows");
   }
-  store_.write(std::move(batch), [](Status s) {
-    if (!s.ok()) spdlog::error("outbox: deleting relayed rows failed: {}", s.to_string());
-  });
+  submit_move(std::move(move));
 }
 
 void Outbox::failed(const std::string& destination, const std::vector<uint64_t>& ids,
                     const std::string& error) {
-  st::WriteBatch batch;
+  std::optional<Move> move;
   {
     std::lock_guard lock(mu_);
-    Destination& d = destination_locked(destination);
-    const int64_t now = core_.clock().now_ms();
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    for (uint64_t id : ids) {
-      Row* row = find_locked(d, id, nullptr, nullptr);
-      if (row == nullptr) continue;
-      const uint32_t attempts = row->attempts + 1;
-      if (attempts >= d.policy.max_attempts) {
-        auto record = row->record;
-        park_into(batch, id, *record, attempts, error);
-        remove_locked(d, id, false);
-        note_parked_locked(id, *record, attempts, error);
-        continue;
-      }
-      stats_.retried++;
-      // min(cap, base * 2^(attempts-1)), times a random factor in [0.5, 1].
-      const int64_t base = d.policy.backoff_base.count();
-      const int64_t cap = d.policy.backoff_cap.count();
-      const int shift = static_cast<int>(std::min<uint32_t>(attempts - 1, 30));
-      const int64_t backoff = std::min(cap, base << shift);
-      const double jitter = 0.5 + 0.5 * std::uniform_real_distribution<double>(0, 1)(rng);
-      row->attempts = attempts;
-      row->ready_at = now + static_cast<int64_t>(static_cast<double>(backoff) * jitter);
-      row->claimed = false;
-      auto updated = std::make_shared<st::OutboxRow>(*row->record);
-      updated->set_attempts(attempts);
-      updated->set_next_attempt_at_ms(static_cast<uint64_t>(row->ready_at));
-      updated->set_last_error(error);
-      batch.put(st::Column::kOutbox, st::outbox_key(id), st::serialize_record(*updated));
-      row->record = std::move(updated);
-    }
+    move = failed_locked(destination_locked(destination), destination, ids, error);
   }
-  store_.write(std::move(batch), [](Status s) {
-    if (!s.ok()) spdlog::error("outbox: recording failed attempts failed: {}", s.to_string());
-  });
+  if (move) submit_move(std::move(*move));
+}
+
+std::optional<Outbox::Move> Outbox::failed_locked(Destination& d, const std::string& destination,
+                                                  const std::vector<uint64_t>& ids,
+                                                  const std::string& error) {
+  st::WriteBatch batch;
+  std::vector<uint64_t> moved;
+  const int64_t now = core_.clock().now_ms();
+  int64_t earliest = INT64_MAX;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  for (uint64_t id : ids) {
+    Row* row = find_locked(d, id, nullptr, nullptr);
+    if (row == nullptr) continue;
+    const uint32_t attempts = row->attempts + 1;
+    if (attempts >= d.policy.max_attempts) {
+      auto record = row->record;
+      park_into(batch, id, *record, attempts, error);
+      moved.push_back(id);
+      remove_locked(d, id, false);
+      note_parked_locked(id, *record, attempts, error);
+      continue;
+    }
+    stats_.retried++;
+    // min(cap, base * 2^(attempts-1)), times a random factor in [0.5, 1].
+    const int64_t base = d.policy.backoff_base.count();
+    const int64_t cap = d.policy.backoff_cap.count();
+    const int shift = static_cast<int>(std::min<uint32_t>(attempts - 1, 30));
+    const int64_t backoff = std::min(cap, base << shift);
+    const double jitter = 0.5 + 0.5 * std::uniform_real_distribution<double>(0, 1)(rng);
+    row->attempts = attempts;
+    row->ready_at = now + static_cast<int64_t>(static_cast<double>(backoff) * jitter);
+    row->claimed = false;
+    earliest = std::min(earliest, row->ready_at);
+    auto updated = std::make_shared<st::OutboxRow>(*row->record);
+    updated->set_attempts(attempts);
+    updated->set_next_attempt_at_ms(static_cast<uint64_t>(row->ready_at));
+    updated->set_last_error(error);
+    batch.put(st::Column::kOutbox, st::outbox_key(id), st::serialize_record(*updated));
+    row->record = std::move(updated);
+  }
+  // External relays look again by themselves; the local relay is woken when the row is due.
+  if (destination.empty() && earliest != INT64_MAX && !closed_) {
+    core_.timers().schedule(earliest, [this] {
+      std::lock_guard lock(mu_);
+      schedule_local_locked();
+    });
+  }
+  cv_.notify_all();
+  if (batch.empty()) return std::nullopt;
+  return begin_move_locked(std::move(batch), std::move(moved), "recording a failed attempt");
 }
 
 void Outbox::park(const std::string& destination, uint64_t id, const std::string& error) {
   st::WriteBatch batch;
+  Move move;
   {
     std::lock_guard lock(mu_);
+    if (closed_) return;
     Destination& d = destination_locked(destination);
     Row* row = find_locked(d, id, nullptr, nullptr);
     if (row == nullptr) return;
@@ -544,10 +605,18 @@ void Outbox::park(const std::string& destination, uint64_t id, const std::string
     park_into(batch, id, *record, attempts, error);
     remove_locked(d, id, false);
     note_parked_locked(id, *record, attempts, error);
+    move = begin_move_locked(std::move(batch), {id}, "parking a row");
   }
-  store_.write(std::move(batch), [](Status s) {
-    if (!s.ok()) spdlog::error("outbox: parking a row failed: {}", s.to_string());
-  });
+  submit_move(std::move(move));
+}
+
+void Outbox::release(const std::string& destination, const std::vector<uint64_t>& ids) {
+  std::lock_guard lock(mu_);
+  Destination& d = destination_locked(destination);
+  for (uint64_t id : ids) {
+    if (Row* row = find_locked(d, id, nullptr, nullptr)) row->claimed = false;
+  }
+  cv_.notify_all();
 }
 
 // ---- operators ----------------------------------------------------------------------------
@@ -561,15 +630,29 @@ std::vector<ParkedRow> Outbox::parked() const {
 }
 
 Status Outbox::retry_parked(uint64_t id) {
+  // Claim the id first: concurrent retries or a discard of the same row do nothing. While its
+  // write is pending it counts in the saved head (moving_), so no head is saved above it.
+  ParkedRow claimed;
+  {
+    std::lock_guard lock(mu_);
+    auto it = parked_.find(id);
+    if (it == parked_.end()) return not_found("no parked outbox row " + std::to_string(id));
+    claimed = std::move(it->second);
+    parked_.erase(it);
+    moving_.insert(id);
+  }
+  auto restore = [&](Status s) {
+    std::lock_guard lock(mu_);
+    parked_.emplace(id, std::move(claimed));
+    moving_.erase(moving_.find(id));
+    return s;
+  };
   std::string value;
   Status s = store_.get(st::Column::kOutbox, st::parked_outbox_key(id), value);
-  if (s.code() == StatusCode::kNotFound) {
-    return not_found("no parked outbox row " + std::to_string(id));
-  }
-  RETURN_IF_ERROR(s);
+  if (!s.ok()) return restore(s);
   auto row = std::make_shared<st::OutboxRow>();
   if (!row->ParseFromString(value)) {
-    return Status(StatusCode::kCorruption, "unreadable parked outbox row");
+    return restore(Status(StatusCode::kCorruption, "unreadable parked outbox row"));
   }
   row->set_parked(false);
   row->set_attempts(0);
@@ -578,9 +661,17 @@ Status Outbox::retry_parked(uint64_t id) {
   st::WriteBatch batch;
   batch.del(st::Column::kOutbox, st::parked_outbox_key(id));
   batch.put(st::Column::kOutbox, st::outbox_key(id), st::serialize_record(*row));
-  RETURN_IF_ERROR(store_.write_sync(std::move(batch)));
+  {
+    // A row below the saved head would not be loaded by the next open: lower the head.
+    std::lock_guard lock(mu_);
+    if (id < saved_head_) {
+      saved_head_ = id;
+      batch.put(st::Column::kMetadata, st::outbox_head_key(), u64_value(id));
+    }
+  }
+  if (Status w = store_.write_sync(std::move(batch)); !w.ok()) return restore(w);
   std::lock_guard lock(mu_);
-  parked_.erase(id);
+  moving_.erase(moving_.find(id));
   stats_.parked = parked_.size();
   const bool local = row->destination().empty();
   add_locked(id, std::move(row), 0, 0, steady_us());
@@ -590,19 +681,21 @@ Status Outbox::retry_parked(uint64_t id) {
 }
 
 Status Outbox::discard_parked(uint64_t id) {
+  ParkedRow claimed;
   {
     std::lock_guard lock(mu_);
-    if (parked_.find(id) == parked_.end()) {
-      return not_found("no parked outbox row " + std::to_string(id));
-    }
+    auto it = parked_.find(id);
+    if (it == parked_.end()) return not_found("no parked outbox row " + std::to_string(id));
+    claimed = std::move(it->second);
+    parked_.erase(it);
   }
   st::WriteBatch batch;
   batch.del(st::Column::kOutbox, st::parked_outbox_key(id));
-  RETURN_IF_ERROR(store_.write_sync(std::move(batch)));
+  Status s = store_.write_sync(std::move(batch));
   std::lock_guard lock(mu_);
-  parked_.erase(id);
+  if (!s.ok()) parked_.emplace(id, std::move(claimed));
   stats_.parked = parked_.size();
-  return Status();
+  return s;
 }
 
 OutboxStats Outbox::stats() const {

@@ -25,6 +25,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -114,6 +116,9 @@ class Outbox {
               const std::string& error);
   // A row the destination cannot take (e.g. returned as unroutable): parked with `error`.
   void park(const std::string& destination, uint64_t id, const std::string& error);
+  // Claimed rows handed back untried (e.g. in flight when a connection was lost through no
+  // fault of theirs): claimable again at once, no attempt counted.
+  void release(const std::string& destination, const std::vector<uint64_t>& ids);
   // Wakes relays waiting in claim() (stop).
   void wake();
 
@@ -169,6 +174,21 @@ class Outbox {
                           const std::string& error) REQUIRES(mu_);
   // Adds the saved head (lowest live row id) to `batch` every kHeadEvery removed rows.
   void maybe_save_head_locked(storage::WriteBatch& batch) REQUIRES(mu_);
+  // A write that moves rows `ids` (delete, park): from begin_move_locked until the write is
+  // durable they count in the saved head. submit_move() runs without mu_ (the memory store
+  // completes writes inline).
+  struct Move {
+    storage::WriteBatch batch;
+    std::vector<uint64_t> ids;
+    const char* what = "";
+  };
+  Move begin_move_locked(storage::WriteBatch batch, std::vector<uint64_t> ids, const char* what)
+      REQUIRES(mu_);
+  void submit_move(Move move);
+  // Backs rows off (or parks them); returns the write to submit after releasing mu_.
+  std::optional<Move> failed_locked(Destination& d, const std::string& destination,
+                                    const std::vector<uint64_t>& ids, const std::string& error)
+      REQUIRES(mu_);
 
   void schedule_local_locked() REQUIRES(mu_);
   void run_local();
@@ -185,7 +205,9 @@ class Outbox {
   std::map<uint64_t, ParkedRow> parked_ GUARDED_BY(mu_);
   OutboxStats stats_ GUARDED_BY(mu_);
   size_t removed_since_head_ GUARDED_BY(mu_) = 0;
-  uint64_t next_id_seen_ GUARDED_BY(mu_) = 1;  // one past the highest row id seen
+  uint64_t saved_head_ GUARDED_BY(mu_) = 1;
+  std::multiset<uint64_t> moving_ GUARDED_BY(mu_);  // rows whose move is not durable yet
+  uint64_t next_id_seen_ GUARDED_BY(mu_) = 1;       // one past the highest row id seen
   bool local_scheduled_ GUARDED_BY(mu_) = false;
   bool woken_ GUARDED_BY(mu_) = false;
   int inflight_ GUARDED_BY(mu_) = 0;  // commits and relay batches whose write is pending

@@ -1,6 +1,8 @@
 // Persistence: durable entities and persistent messages as storage records.
 #include "broker/persistence.h"
 
+#include <future>
+
 #include <spdlog/spdlog.h>
 
 #include "base/status_macros.h"
@@ -63,7 +65,7 @@ void log_failed_write(const Status& s) {
 
 }  // namespace
 
-Status Persistence::save_exchange(const ExchangeSettings& x) {
+Status Persistence::save_exchange(const ExchangeSettings& x, PendingWrites* pending) {
   st::ExchangeRecord record;
   record.set_vhost(x.vhost);
   record.set_name(x.name);
@@ -74,19 +76,20 @@ Status Persistence::save_exchange(const ExchangeSettings& x) {
   st::encode_field_table(x.arguments, *record.mutable_arguments());
   st::WriteBatch batch;
   batch.put(st::Column::kMetadata, st::exchange_key(x.vhost, x.name), st::serialize_record(record));
-  return store_.write_sync(std::move(batch));
+  return write_metadata(std::move(batch), pending);
 }
 
-Status Persistence::delete_exchange(std::string_view vhost, std::string_view name) {
+Status Persistence::delete_exchange(std::string_view vhost, std::string_view name,
+                                    PendingWrites* pending) {
   st::WriteBatch batch;
   batch.del(st::Column::kMetadata, st::exchange_key(vhost, name));
   // Bindings from it go with it (bindings to it are deleted by the caller one by one).
   const std::string prefix = st::binding_source_prefix(vhost, name);
   batch.delete_range(st::Column::kMetadata, prefix, st::prefix_successor(prefix));
-  return store_.write_sync(std::move(batch));
+  return write_metadata(std::move(batch), pending);
 }
 
-Status Persistence::save_queue(const QueueSettings& q, uint64_t queue_id) {
+Status Persistence::save_queue(const QueueSettings& q, uint64_t queue_id, PendingWrites* pending) {
   st::QueueRecord record;
   record.set_vhost(q.vhost);
   record.set_name(q.name);
@@ -98,17 +101,18 @@ Status Persistence::save_queue(const QueueSettings& q, uint64_t queue_id) {
   record.set_type("classic");
   st::WriteBatch batch;
   batch.put(st::Column::kMetadata, st::queue_key(q.vhost, q.name), st::serialize_record(record));
-  return store_.write_sync(std::move(batch));
+  return write_metadata(std::move(batch), pending);
 }
 
-Status Persistence::delete_queue(std::string_view vhost, std::string_view name, uint64_t queue_id) {
+Status Persistence::delete_queue(std::string_view vhost, std::string_view name, uint64_t queue_id,
+                                 PendingWrites* pending) {
   st::WriteBatch batch;
   batch.del(st::Column::kMetadata, st::queue_key(vhost, name));
   st::delete_queue(batch, queue_id);
-  return store_.write_sync(std::move(batch));
+  return write_metadata(std::move(batch), pending);
 }
 
-Status Persistence::save_binding(std::string_view vhost, const Binding& b) {
+Status Persistence::save_binding(std::string_view vhost, const Binding& b, PendingWrites* pending) {
   st::BindingRecord record;
   record.set_vhost(std::string(vhost));
   record.set_source(b.source);
@@ -119,13 +123,14 @@ Status Persistence::save_binding(std::string_view vhost, const Binding& b) {
   st::encode_field_table(b.arguments, *record.mutable_arguments());
   st::WriteBatch batch;
   batch.put(st::Column::kMetadata, binding_record_key(vhost, b), st::serialize_record(record));
-  return store_.write_sync(std::move(batch));
+  return write_metadata(std::move(batch), pending);
 }
 
-Status Persistence::delete_binding(std::string_view vhost, const Binding& b) {
+Status Persistence::delete_binding(std::string_view vhost, const Binding& b,
+                                   PendingWrites* pending) {
   st::WriteBatch batch;
   batch.del(st::Column::kMetadata, binding_record_key(vhost, b));
-  return store_.write_sync(std::move(batch));
+  return write_metadata(std::move(batch), pending);
 }
 
 void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
@@ -140,12 +145,13 @@ void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
             st::encode_message_value(record, entry.message->message.body));
   if (gate) gate->add();
   if (written) {
-    submit(std::move(batch), collect, [gate, written = std::move(written), seq = entry.seq](Status s) {
-      log_failed_write(s);
-      // A failed write leaves the watermark: the message keeps its contents in memory.
-      if (s.ok()) written->store(seq, std::memory_order_release);
-      if (gate) gate->done(s.ok());
-    });
+    submit(std::move(batch), collect,
+           [gate, written = std::move(written), seq = entry.seq](Status s) {
+             log_failed_write(s);
+             // A failed write leaves the watermark: the message keeps its contents in memory.
+             if (s.ok()) written->store(seq, std::memory_order_release);
+             if (gate) gate->done(s.ok());
+           });
   } else {
     // One shared_ptr capture: fits std::function's inline buffer (no allocation per publish).
     submit(std::move(batch), collect, [gate](Status s) {
@@ -153,6 +159,28 @@ void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
       if (gate) gate->done(s.ok());
     });
   }
+}
+
+void PendingWrites::add(storage::Store& store, storage::WriteBatch batch) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  writes_.push_back(promise->get_future());
+  store.write(std::move(batch), [promise](Status s) { promise->set_value(std::move(s)); });
+}
+
+Status PendingWrites::wait() {
+  Status first;
+  for (auto& w : writes_) {
+    Status s = w.get();
+    if (first.ok() && !s.ok()) first = std::move(s);
+  }
+  writes_.clear();
+  return first;
+}
+
+Status Persistence::write_metadata(st::WriteBatch batch, PendingWrites* pending) {
+  if (pending == nullptr) return store_.write_sync(std::move(batch));
+  pending->add(store_, std::move(batch));
+  return Status();
 }
 
 void Persistence::submit(st::WriteBatch batch, WriteCollector* collect, st::WriteCallback done) {

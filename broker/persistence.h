@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <span>
 #include <string>
@@ -49,6 +50,21 @@ struct WriteCollector {
   std::vector<storage::WriteCallback> on_written;  // run with the batch's outcome, in order
 };
 
+// Metadata writes submitted in order while a lock is held, and waited for after it is
+// released (VHost): a thread holding the topology lock never waits for the store, because the
+// outbox relay may hold the store's write order (Store::reserve) while it needs that lock to
+// route. Not thread-safe.
+class PendingWrites {
+ public:
+  void add(storage::Store& store, storage::WriteBatch batch);
+  // Waits for every write added; the first error.
+  Status wait();
+  bool empty() const { return writes_.empty(); }
+
+ private:
+  std::vector<std::future<Status>> writes_;
+};
+
 // A message read back from the store: its sequence in its queue and its contents.
 struct LoadedMessage {
   uint64_t seq = 0;
@@ -73,13 +89,20 @@ class Persistence {
   storage::Store& store() { return store_; }
 
   // ---- metadata (durable entities) ----
-  Status save_exchange(const ExchangeSettings& exchange);
-  Status delete_exchange(std::string_view vhost, std::string_view name);
-  Status save_queue(const QueueSettings& queue, uint64_t queue_id);
+  // Each waits until the write is durable, or with `pending` only submits it there (the
+  // caller waits later; the returned status is then OK).
+  Status save_exchange(const ExchangeSettings& exchange, PendingWrites* pending = nullptr);
+  Status delete_exchange(std::string_view vhost, std::string_view name,
+                         PendingWrites* pending = nullptr);
+  Status save_queue(const QueueSettings& queue, uint64_t queue_id,
+                    PendingWrites* pending = nullptr);
   // Deletes the queue's record, messages, head and delivery markers.
-  Status delete_queue(std::string_view vhost, std::string_view name, uint64_t queue_id);
-  Status save_binding(std::string_view vhost, const Binding& binding);
-  Status delete_binding(std::string_view vhost, const Binding& binding);
+  Status delete_queue(std::string_view vhost, std::string_view name, uint64_t queue_id,
+                      PendingWrites* pending = nullptr);
+  Status save_binding(std::string_view vhost, const Binding& binding,
+                      PendingWrites* pending = nullptr);
+  Status delete_binding(std::string_view vhost, const Binding& binding,
+                        PendingWrites* pending = nullptr);
 
   // ---- clean and unclean stops ----
   // Whether the last broker on this store stopped without mark_stopped() (a crash), then
@@ -141,6 +164,7 @@ class Persistence {
   void delete_messages(uint64_t queue_id, std::span<const uint64_t> seqs, uint64_t new_head);
 
  private:
+  Status write_metadata(storage::WriteBatch batch, PendingWrites* pending);
   // store_.write(), or joins `collect`'s batch.
   void submit(storage::WriteBatch batch, WriteCollector* collect, storage::WriteCallback done);
 

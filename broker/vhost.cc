@@ -140,13 +140,22 @@ Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
   ExchangeSettings s = settings;
   s.vhost = name_;
   if (s.durable && context_.persistence != nullptr) {
-    Status saved = context_.persistence->save_exchange(s);
-    if (!saved.ok()) return internal_error("cannot store exchange: " + saved.message());
+    (void)context_.persistence->save_exchange(s, &pending_);
   }
   std::string name = s.name;
   exchanges_.emplace(std::move(name), make_exchange(std::move(s)));
   bump_epoch();
+  if (Status saved = finish_writes(lock); !saved.ok()) {
+    return internal_error("cannot store exchange: " + saved.message());
+  }
   return Status();
+}
+
+Status VHost::finish_writes(std::unique_lock<std::shared_mutex>& lock) {
+  PendingWrites mine = std::move(pending_);
+  pending_ = PendingWrites();
+  lock.unlock();
+  return mine.wait();
 }
 
 void VHost::recover_exchange(ExchangeSettings settings) {
@@ -172,8 +181,7 @@ void VHost::forget_bindings_locked(const std::vector<Binding>& removed) {
   if (context_.persistence == nullptr) return;
   for (const Binding& b : removed) {
     // Deleting a record that was never written is harmless.
-    Status s = context_.persistence->delete_binding(name_, b);
-    if (!s.ok()) spdlog::error("cannot delete a stored binding: {}", s.to_string());
+    (void)context_.persistence->delete_binding(name_, b, &pending_);
   }
 }
 
@@ -189,6 +197,9 @@ Status VHost::delete_exchange(std::string_view name, bool if_unused) {
     return precondition_failed(rs("exchange", name, name_) + " in use");
   }
   remove_exchange_locked(std::string(name));
+  if (Status s = finish_writes(lock); !s.ok()) {
+    spdlog::error("cannot delete a stored exchange: {}", s.to_string());
+  }
   return Status();
 }
 
@@ -207,8 +218,7 @@ void VHost::remove_exchange_locked(const std::string& name) {
   forget_bindings_locked(removed);
   if (auto it = exchanges_.find(name);
       it != exchanges_.end() && context_.persistence != nullptr && it->second->settings().durable) {
-    Status s = context_.persistence->delete_exchange(name_, name);
-    if (!s.ok()) spdlog::error("cannot delete a stored exchange: {}", s.to_string());
+    (void)context_.persistence->delete_exchange(name_, name, &pending_);
   }
   exchanges_.erase(name);
   bump_epoch();
@@ -286,14 +296,12 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
     RETURN_IF_ERROR(check_queue_access_locked(*it->second, connection_id));
     return DeclaredQueue{it->second, false};
   }
-  if (stored) {
-    Status saved = context_.persistence->save_queue(q->settings(), queue_id);
-    if (!saved.ok()) return internal_error("cannot store queue: " + saved.message());
-  }
+  if (stored) (void)context_.persistence->save_queue(q->settings(), queue_id, &pending_);
   queues_.emplace(settings.name, q);
   bump_epoch();
-  lock.unlock();
+  const Status saved = finish_writes(lock);
   if (auto* classic = dynamic_cast<ClassicQueue*>(q.get())) classic->start();
+  if (!saved.ok()) return internal_error("cannot store queue: " + saved.message());
   return DeclaredQueue{std::move(q), true};
 }
 
@@ -472,8 +480,8 @@ void VHost::unregister_queue_locked(const QueuePtr& queue) {
   if (queue->settings().durable) forget_bindings_locked(removed);
   if (context_.persistence != nullptr && queue->settings().durable) {
     if (auto* classic = dynamic_cast<const ClassicQueue*>(queue.get())) {
-      Status s = context_.persistence->delete_queue(name_, queue->name(), classic->queue_id());
-      if (!s.ok()) spdlog::error("cannot delete a stored queue: {}", s.to_string());
+      (void)context_.persistence->delete_queue(name_, queue->name(), classic->queue_id(),
+                                               &pending_);
     }
   }
   queues_.erase(queue->name());
@@ -500,6 +508,9 @@ Result<DeletedQueue> VHost::delete_queue(std::string_view name, uint64_t connect
       return precondition_failed(rs("queue", name, name_) + " in use");
     }
     unregister_queue_locked(q);
+    if (Status s = finish_writes(lock); !s.ok()) {
+      spdlog::error("cannot delete a stored queue: {}", s.to_string());
+    }
   }
   Queue::Deleted d = q->mark_deleted();
   return DeletedQueue{d.message_count, std::move(d.consumers)};
@@ -511,6 +522,9 @@ DeletedQueue VHost::delete_queue_object(const QueuePtr& queue) {
     auto it = queues_.find(queue->name());
     if (it == queues_.end() || it->second != queue) return {};
     unregister_queue_locked(queue);
+    if (Status s = finish_writes(lock); !s.ok()) {
+      spdlog::error("cannot delete a stored queue: {}", s.to_string());
+    }
   }
   Queue::Deleted d = queue->mark_deleted();
   return DeletedQueue{d.message_count, std::move(d.consumers)};
@@ -559,13 +573,12 @@ Status VHost::bind(const Binding& binding, uint64_t connection_id) {
   RETURN_IF_ERROR(source->validate_binding(binding));
   if (source->add_binding(binding, std::move(dest))) {
     if (context_.persistence != nullptr && binding_durable_locked(binding)) {
-      Status saved = context_.persistence->save_binding(name_, binding);
-      if (!saved.ok()) {
-        source->remove_binding(binding);
-        return internal_error("cannot store binding: " + saved.message());
-      }
+      (void)context_.persistence->save_binding(name_, binding, &pending_);
     }
     bump_epoch();
+  }
+  if (Status saved = finish_writes(lock); !saved.ok()) {
+    return internal_error("cannot store binding: " + saved.message());
   }
   return Status();
 }
@@ -585,6 +598,9 @@ Status VHost::unbind(const Binding& binding, uint64_t connection_id) {
   if (durable) forget_bindings_locked({binding});
   bump_epoch();
   delete_unused_auto_delete_locked(binding.source);
+  if (Status s = finish_writes(lock); !s.ok()) {
+    spdlog::error("cannot delete a stored binding: {}", s.to_string());
+  }
   return Status();
 }
 

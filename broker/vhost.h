@@ -15,6 +15,7 @@
 
 #include "base/thread_annotations.h"
 #include "broker/exchange.h"
+#include "broker/persistence.h"
 #include "broker/queue.h"
 
 namespace burrow::broker {
@@ -145,6 +146,9 @@ class VHost : public std::enable_shared_from_this<VHost> {
   QueueContext queue_context(uint64_t queue_id);
   void delete_unused_auto_delete_locked(const std::string& exchange) REQUIRES(mu_);
   void bump_epoch() { epoch_.fetch_add(1, std::memory_order_acq_rel); }
+  // Releases the exclusive lock, then waits for the metadata writes submitted under it
+  // (pending_): no thread waits for the store while holding the topology lock.
+  Status finish_writes(std::unique_lock<std::shared_mutex>& lock);
   // Arms the release of a held message; `stored_id` != 0 deletes its record once routed.
   void hold(std::string exchange, std::vector<std::string> routing_keys, StoredMessagePtr message,
             EnqueueOptions options, TimeMs due, uint64_t stored_id);
@@ -163,6 +167,7 @@ class VHost : public std::enable_shared_from_this<VHost> {
   };
   std::unordered_map<std::string, ExchangePtr, Hash, std::equal_to<>> exchanges_ GUARDED_BY(mu_);
   std::unordered_map<std::string, QueuePtr, Hash, std::equal_to<>> queues_ GUARDED_BY(mu_);
+  PendingWrites pending_ GUARDED_BY(mu_);  // metadata writes of the current exclusive section
 };
 
 using VHostPtr = std::shared_ptr<VHost>;

@@ -143,15 +143,12 @@ Status Broker::add_upstream(const std::string& name, const UpstreamOptions& opti
 }
 
 Status Broker::remove_upstream(const std::string& name) {
-  std::unique_ptr<client::UpstreamRelay> relay;
-  {
-    std::lock_guard lock(upstreams_mu_);
-    auto it = upstreams_.find(name);
-    if (it == upstreams_.end()) return not_found("no upstream '" + name + "'");
-    relay = std::move(it->second);
-    upstreams_.erase(it);
-  }
-  relay.reset();  // stops its thread, then detaches
+  // Under the lock: an add_upstream of the same name must not attach before this relay has
+  // detached (its detach would release the new relay's rows).
+  std::lock_guard lock(upstreams_mu_);
+  auto it = upstreams_.find(name);
+  if (it == upstreams_.end()) return not_found("no upstream '" + name + "'");
+  upstreams_.erase(it);  // stops its thread, then detaches
   return Status();
 }
 
@@ -211,8 +208,8 @@ Result<std::unique_ptr<Channel>> Broker::consume_with_inbox(std::string_view que
         Status s = txn.impl_->txn_.get_for_update(st::Column::kInbox, key, seen);
         const auto now = static_cast<uint64_t>(core->clock().now_ms());
         if (s.ok() && !st::inbox_entry_expired(seen, now)) {
-          duplicates->fetch_add(1, std::memory_order_relaxed);
           ch->ack(delivery.delivery_tag).ignore_error();
+          duplicates->fetch_add(1, std::memory_order_relaxed);
           return;
         }
       }
@@ -227,8 +224,8 @@ Result<std::unique_ptr<Channel>> Broker::consume_with_inbox(std::string_view que
       if (h.ok()) h = txn.commit();
       if (h.ok()) {
         BURROW_KILL_POINT("inbox.after_commit");
-        processed->fetch_add(1, std::memory_order_relaxed);
         ch->ack(delivery.delivery_tag).ignore_error();
+        processed->fetch_add(1, std::memory_order_relaxed);
         return;
       }
       txn.rollback();

@@ -92,9 +92,10 @@ Status UpstreamRelay::connect() {
     if (it == in_flight_.end()) return;
     const uint64_t id = it->second;
     in_flight_.erase(it);
+    const bool returned = returned_.erase(id) != 0;
     if (!ack) {
       nacked_.push_back(id);
-    } else if (returned_.erase(id) != 0) {
+    } else if (returned) {
       refused_.emplace_back(id, "312 NO_ROUTE (returned by the upstream)");
     } else {
       acked_.push_back(id);
@@ -122,12 +123,15 @@ void UpstreamRelay::settle_confirms() {
   if (!acked.empty()) {
     BURROW_KILL_POINT("relay.after_upstream_confirm");
     outbox_.sent(name_, acked);
+    careful_left_ = careful_left_ > acked.size() ? careful_left_ - acked.size() : 0;
   }
   if (!nacked.empty()) outbox_.failed(name_, nacked, "nacked by the upstream broker");
   for (const auto& [id, error] : refused) outbox_.park(name_, id, error);
 }
 
 void UpstreamRelay::lost(const Status& why) {
+  channel_.reset();
+  connection_.reset();  // closes the socket and joins the client's threads: no more callbacks
   settle_confirms();
   std::vector<uint64_t> ids;
   {
@@ -138,9 +142,17 @@ void UpstreamRelay::lost(const Status& why) {
   }
   spdlog::warn("outbox: upstream '{}' lost ({} rows in flight): {}", name_, ids.size(),
                why.to_string());
-  if (!ids.empty()) outbox_.failed(name_, ids, why.to_string());
-  channel_.reset();
-  connection_.reset();  // closes the socket and joins the client's threads
+  if (ids.empty()) return;
+  // Which row caused it is unknown when many were in flight (a 404 for a missing exchange
+  // closes the channel for all of them): they go back uncharged and the relay continues one
+  // row at a time, so the next failure names its row, which is charged an attempt (and is
+  // parked after max_attempts) while its bucket backs off.
+  if (careful_left_ > 0) {
+    outbox_.failed(name_, ids, why.to_string());
+  } else {
+    outbox_.release(name_, ids);
+  }
+  careful_left_ = kCarefulRows;
 }
 
 void UpstreamRelay::run() {
@@ -154,16 +166,13 @@ void UpstreamRelay::run() {
     if (!channel_) {
       if (Status s = connect(); !s.ok()) {
         failures++;
-        // Rows ready now count this as a failed attempt (and back off); the next connect
-        // waits for the relay's own back-off.
-        std::vector<uint64_t> ids;
-        for (const auto& row :
-             outbox_.claim(name_, options_.window, std::chrono::milliseconds(0))) {
-          ids.push_back(row.id);
-        }
-        if (!ids.empty()) outbox_.failed(name_, ids, "cannot connect: " + s.to_string());
-        spdlog::warn("outbox: cannot connect to upstream '{}' (attempt {}): {}", name_, failures,
-                     s.to_string());
+        // An unreachable upstream is not the rows' fault: they wait (no attempt counted, so an
+        // outage never parks them) and the relay retries with its own back-off.
+        // The first failure and every tenth: a long outage does not flood the log.
+        const auto level =
+            failures == 1 || failures % 10 == 0 ? spdlog::level::warn : spdlog::level::debug;
+        spdlog::log(level, "outbox: cannot connect to upstream '{}' (attempt {}): {}", name_,
+                    failures, s.to_string());
         pause(backoff(failures));
         continue;
       }
@@ -179,13 +188,13 @@ void UpstreamRelay::run() {
     size_t room = 0;
     {
       std::unique_lock lock(mu_);
-      if (in_flight_.size() >= options_.window) {
-        cv_.wait_for(lock, std::chrono::milliseconds(50), [&] {
-          return stop_ || in_flight_.size() < options_.window || !acked_.empty();
-        });
+      const size_t window = careful_left_ > 0 ? 1 : options_.window;
+      if (in_flight_.size() >= window) {
+        cv_.wait_for(lock, std::chrono::milliseconds(50),
+                     [&] { return stop_ || in_flight_.size() < window || !acked_.empty(); });
         continue;
       }
-      room = options_.window - in_flight_.size();
+      room = window - in_flight_.size();
     }
     const bool idle = [&] {
       std::lock_guard lock(mu_);
@@ -211,10 +220,10 @@ void UpstreamRelay::run() {
       published++;
     }
     if (!failed.ok()) {
-      // The rows not published go back to the outbox unattempted... as failed attempts.
+      // The rows not published go back untried.
       std::vector<uint64_t> rest;
-      for (size_t i = published; i < rows.size(); ++i) rest.push_back(rows[i].id);
-      outbox_.failed(name_, rest, failed.to_string());
+      for (size_t k = published; k < rows.size(); ++k) rest.push_back(rows[k].id);
+      outbox_.release(name_, rest);
       failures++;
       lost(failed);
       pause(backoff(failures));

@@ -5,8 +5,12 @@
 //    flight, published in claim order (so in id order within a bucket), each mandatory when
 //    its row is, with its stable message_id and the headers x-outbox-seq / x-outbox-created-at;
 //  - a confirm deletes the row (Outbox::sent); a basic.return before the confirm parks it
-//    (NO_ROUTE); a nack or a lost connection fails every row in flight (Outbox::failed: back-off
-//    with jitter, parked after max_attempts) and the relay reconnects after its own back-off.
+//    (NO_ROUTE); a nack fails its row (Outbox::failed: back-off with jitter, parked after
+//    max_attempts). A lost channel or connection hands the rows in flight back uncharged and
+//    the relay continues one row at a time for a while, so a row that keeps breaking the
+//    channel (e.g. its exchange does not exist upstream: 404) is charged and eventually
+//    parked while the others go on. An unreachable upstream charges nothing: rows wait, and
+//    the relay reconnects with its own back-off (exponential, jitter, cap).
 //
 // One thread per upstream; confirms arrive on the client's reader thread and are handed over
 // under a mutex. Destroying the relay stops the thread and detaches the destination (its rows
@@ -69,6 +73,10 @@ class UpstreamRelay {
   std::unique_ptr<amqp::ClientConnection> connection_;
   std::unique_ptr<amqp::ClientChannel> channel_;
   uint64_t next_seq_ = 1;
+  // After a lost channel: rows go one at a time (window 1) until this many were confirmed, so
+  // a failure can be charged to the row that caused it.
+  static constexpr size_t kCarefulRows = 32;
+  size_t careful_left_ = 0;
 
   // Shared with the reader thread's callbacks.
   std::mutex mu_;
