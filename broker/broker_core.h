@@ -14,6 +14,9 @@
 //  - Lock discipline: topology, queue and channel locks are never nested, with two
 //    exceptions that always go channel -> queue (consumer registration) or
 //    channel -> adapter output (a ChannelSink callback). Sinks never call back into the broker.
+//  - No thread waits for a store write while holding the topology lock: metadata writes are
+//    submitted under it and awaited after it is released (the outbox relay holds a place in the
+//    store's write order while it routes; docs/outbox.md).
 //  - Callbacks to adapters (ChannelSink) never run inside a broker API call's caller frame
 //    with a lock the caller could need: deliveries and cancellations come from the pool.
 #pragma once
