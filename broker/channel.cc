@@ -592,30 +592,18 @@ void Channel::settle(std::vector<Unacked> entries, Settle how) {
     run.clear();
     size_t j = i;
     for (; j < entries.size() && entries[j].queue == queue; ++j) {
-      run.push_back(std::move(entries[j].entry));
-    }
-    // A requeued entry is back at its place before its credit is: otherwise a drain racing
-    // with this call could spend the credit on the next message first (with prefetch 1, the
-    // consumer must get the requeued message again, as in RabbitMQ).
-    auto release = [&] {
-      for (size_t k = i; k < j; ++k) {
-        if (entries[k].consumer) {
-          entries[k].consumer->release_credit(1);
-        } else {
-          credit_.release(1);
-        }
+      Unacked& u = entries[j];
+      if (u.consumer) {
+        u.consumer->release_credit(1);
+      } else {
+        credit_.release(1);
       }
-    };
+      run.push_back(std::move(u.entry));
+    }
     if (how == Settle::kRequeue) {
       queue->requeue(std::move(run), /*redelivered=*/true);
       run = {};
-      release();
-      queue->notify_credit();
-      i = j;
-      continue;
-    }
-    release();
-    if (how == Settle::kDiscard) {
+    } else if (how == Settle::kDiscard) {
       queue->discard(std::move(run));
       run = {};
     } else {
