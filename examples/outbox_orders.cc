@@ -192,16 +192,16 @@ int main(int argc, char** argv) {
   // redeliveries of orders it already processed).
   std::unique_ptr<burrow::Channel> inventory;
   auto start_inventory = [&] {
-    inventory = check(
-        broker->consume_with_inbox(
-            "inventory",
-            [&](const burrow::Delivery& d, burrow::Transaction& txn) -> burrow::Status {
-              const std::string key = "reserved/" + d.message->body;
-              const int64_t n = read_int(txn, inventory_cf, key, true);
-              return txn.put(inventory_cf, key, std::to_string(n + 1));
-            },
-            burrow::InboxOptions{.scope = "inventory"}),
-        "consuming inventory");
+    inventory =
+        check(broker->consume_with_inbox(
+                  "inventory",
+                  [&](const burrow::Delivery& d, burrow::Transaction& txn) -> burrow::Status {
+                    const std::string key = "reserved/" + d.message->body;
+                    const int64_t n = read_int(txn, inventory_cf, key, true);
+                    return txn.put(inventory_cf, key, std::to_string(n + 1));
+                  },
+                  burrow::InboxOptions{.scope = "inventory"}),
+              "consuming inventory");
   };
   if (local && args.consumer) start_inventory();
 

@@ -1,10 +1,10 @@
 // GroupCommitter against a scripted sink: which writes share a group, the order of callbacks,
 // sticky failures, draining on destruction, and the kill points on the write path.
-#include <condition_variable>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
