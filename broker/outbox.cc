@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "base/hash.h"
 #include "base/status_macros.h"
 #include "broker/broker_core.h"
 #include "broker/channel.h"
@@ -50,15 +51,6 @@ uint64_t steady_us() {
                                    .count());
 }
 
-uint64_t fnv1a(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 std::string random_message_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return fmt::format("{:016x}{:016x}", rng(), rng());
@@ -84,6 +76,14 @@ ParkedRow parked_summary(uint64_t id, const st::OutboxRow& row) {
 }
 
 }  // namespace
+
+std::chrono::milliseconds RetryPolicy::backoff(uint32_t attempts) const {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const int shift = static_cast<int>(std::min<uint32_t>(attempts == 0 ? 0 : attempts - 1, 30));
+  const int64_t capped = std::min<int64_t>(backoff_cap.count(), backoff_base.count() << shift);
+  const double jitter = 0.5 + 0.5 * std::uniform_real_distribution<double>(0, 1)(rng);
+  return std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(capped) * jitter));
+}
 
 Outbox::Outbox(BrokerCore& core, uint32_t buckets)
     : core_(core), store_(core.store()), bucket_count_(buckets == 0 ? kDefaultBuckets : buckets) {}
@@ -112,7 +112,7 @@ std::shared_ptr<const st::OutboxRow> Outbox::make_row(OutboxMessage& message,
 }
 
 uint32_t Outbox::bucket_of(const st::OutboxRow& row, uint64_t id) const {
-  const uint64_t h = row.partition_key().empty() ? id : fnv1a(row.partition_key());
+  const uint64_t h = row.partition_key().empty() ? id : fnv1a64(row.partition_key());
   return static_cast<uint32_t>(h % bucket_count_);
 }
 
@@ -548,7 +548,6 @@ std::optional<Outbox::Move> Outbox::failed_locked(Destination& d, const std::str
   std::vector<uint64_t> moved;
   const int64_t now = core_.clock().now_ms();
   int64_t earliest = INT64_MAX;
-  thread_local std::mt19937_64 rng{std::random_device{}()};
   for (uint64_t id : ids) {
     Row* row = find_locked(d, id, nullptr, nullptr);
     if (row == nullptr) continue;
@@ -562,14 +561,8 @@ std::optional<Outbox::Move> Outbox::failed_locked(Destination& d, const std::str
       continue;
     }
     stats_.retried++;
-    // min(cap, base * 2^(attempts-1)), times a random factor in [0.5, 1].
-    const int64_t base = d.policy.backoff_base.count();
-    const int64_t cap = d.policy.backoff_cap.count();
-    const int shift = static_cast<int>(std::min<uint32_t>(attempts - 1, 30));
-    const int64_t backoff = std::min(cap, base << shift);
-    const double jitter = 0.5 + 0.5 * std::uniform_real_distribution<double>(0, 1)(rng);
     row->attempts = attempts;
-    row->ready_at = now + static_cast<int64_t>(static_cast<double>(backoff) * jitter);
+    row->ready_at = now + d.policy.backoff(attempts).count();
     row->claimed = false;
     earliest = std::min(earliest, row->ready_at);
     auto updated = std::make_shared<st::OutboxRow>(*row->record);
@@ -630,23 +623,10 @@ std::vector<ParkedRow> Outbox::parked() const {
 }
 
 Status Outbox::retry_parked(uint64_t id) {
-  // Claim the id first: concurrent retries or a discard of the same row do nothing. While its
-  // write is pending it counts in the saved head (moving_), so no head is saved above it.
-  ParkedRow claimed;
-  {
-    std::lock_guard lock(mu_);
-    auto it = parked_.find(id);
-    if (it == parked_.end()) return not_found("no parked outbox row " + std::to_string(id));
-    claimed = std::move(it->second);
-    parked_.erase(it);
-    moving_.insert(id);
-  }
-  auto restore = [&](Status s) {
-    std::lock_guard lock(mu_);
-    parked_.emplace(id, std::move(claimed));
-    moving_.erase(moving_.find(id));
-    return s;
-  };
+  // While its write is pending the row counts in the saved head (moving_), so no head is saved
+  // above it.
+  ASSIGN_OR_RETURN(ParkedRow claimed, take_parked(id, /*moving=*/true));
+  auto restore = [&](Status s) { return put_back_parked(id, std::move(claimed), true, s); };
   std::string value;
   Status s = store_.get(st::Column::kOutbox, st::parked_outbox_key(id), value);
   if (!s.ok()) return restore(s);
@@ -672,7 +652,6 @@ Status Outbox::retry_parked(uint64_t id) {
   if (Status w = store_.write_sync(std::move(batch)); !w.ok()) return restore(w);
   std::lock_guard lock(mu_);
   moving_.erase(moving_.find(id));
-  stats_.parked = parked_.size();
   const bool local = row->destination().empty();
   add_locked(id, std::move(row), 0, 0, steady_us());
   if (local) schedule_local_locked();
@@ -681,21 +660,31 @@ Status Outbox::retry_parked(uint64_t id) {
 }
 
 Status Outbox::discard_parked(uint64_t id) {
-  ParkedRow claimed;
-  {
-    std::lock_guard lock(mu_);
-    auto it = parked_.find(id);
-    if (it == parked_.end()) return not_found("no parked outbox row " + std::to_string(id));
-    claimed = std::move(it->second);
-    parked_.erase(it);
-  }
+  ASSIGN_OR_RETURN(ParkedRow claimed, take_parked(id, /*moving=*/false));
   st::WriteBatch batch;
   batch.del(st::Column::kOutbox, st::parked_outbox_key(id));
   Status s = store_.write_sync(std::move(batch));
+  if (!s.ok()) return put_back_parked(id, std::move(claimed), false, s);
+  return Status();
+}
+
+Result<ParkedRow> Outbox::take_parked(uint64_t id, bool moving) {
   std::lock_guard lock(mu_);
-  if (!s.ok()) parked_.emplace(id, std::move(claimed));
+  auto it = parked_.find(id);
+  if (it == parked_.end()) return not_found("no parked outbox row " + std::to_string(id));
+  ParkedRow row = std::move(it->second);
+  parked_.erase(it);
   stats_.parked = parked_.size();
-  return s;
+  if (moving) moving_.insert(id);
+  return row;
+}
+
+Status Outbox::put_back_parked(uint64_t id, ParkedRow row, bool moving, Status why) {
+  std::lock_guard lock(mu_);
+  parked_.emplace(id, std::move(row));
+  stats_.parked = parked_.size();
+  if (moving) moving_.erase(moving_.find(id));
+  return why;
 }
 
 OutboxStats Outbox::stats() const {

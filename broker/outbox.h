@@ -61,11 +61,15 @@ struct RelayRow {
   uint32_t attempts = 0;  // failed attempts so far
 };
 
-// How an external relay retries (UpstreamOptions).
+// How a relay retries (UpstreamOptions).
 struct RetryPolicy {
   uint32_t max_attempts = 10;
   std::chrono::milliseconds backoff_base{100};
   std::chrono::milliseconds backoff_cap{30000};
+
+  // The wait after the `attempts`-th failure (1, 2, ...): min(cap, base * 2^(attempts-1)),
+  // times a random factor in [0.5, 1] (jitter).
+  std::chrono::milliseconds backoff(uint32_t attempts) const;
 };
 
 class Outbox {
@@ -189,6 +193,12 @@ class Outbox {
   std::optional<Move> failed_locked(Destination& d, const std::string& destination,
                                     const std::vector<uint64_t>& ids, const std::string& error)
       REQUIRES(mu_);
+
+  // Claims a parked row for retry or discard (a concurrent call for the same id gets
+  // kNotFound); `moving`: it counts in the saved head until put back or re-added.
+  Result<ParkedRow> take_parked(uint64_t id, bool moving);
+  // Undoes take_parked after `why` failed; returns `why`.
+  Status put_back_parked(uint64_t id, ParkedRow row, bool moving, Status why);
 
   void schedule_local_locked() REQUIRES(mu_);
   void run_local();

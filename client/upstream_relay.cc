@@ -1,8 +1,6 @@
 // The outbox relay to an upstream AMQP broker (see upstream_relay.h).
 #include "client/upstream_relay.h"
 
-#include <random>
-
 #include <fmt/format.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
@@ -40,9 +38,9 @@ UpstreamRelay::UpstreamRelay(broker::Outbox& outbox, std::string name, UpstreamO
     : outbox_(outbox),
       name_(std::move(name)),
       options_(std::move(options)),
+      policy_{options_.max_attempts, options_.backoff_base, options_.backoff_cap},
       connection_options_(std::move(connection)) {
-  outbox_.attach(name_, broker::RetryPolicy{options_.max_attempts, options_.backoff_base,
-                                            options_.backoff_cap});
+  outbox_.attach(name_, policy_);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -55,15 +53,6 @@ UpstreamRelay::~UpstreamRelay() {
   outbox_.wake();
   thread_.join();
   outbox_.detach(name_);
-}
-
-std::chrono::milliseconds UpstreamRelay::backoff(uint32_t failures) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  const int shift = static_cast<int>(std::min<uint32_t>(failures == 0 ? 0 : failures - 1, 30));
-  const int64_t base = options_.backoff_base.count();
-  const int64_t capped = std::min<int64_t>(options_.backoff_cap.count(), base << shift);
-  const double jitter = 0.5 + 0.5 * std::uniform_real_distribution<double>(0, 1)(rng);
-  return std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(capped) * jitter));
 }
 
 void UpstreamRelay::pause(std::chrono::milliseconds delay) {
@@ -173,7 +162,7 @@ void UpstreamRelay::run() {
             failures == 1 || failures % 10 == 0 ? spdlog::level::warn : spdlog::level::debug;
         spdlog::log(level, "outbox: cannot connect to upstream '{}' (attempt {}): {}", name_,
                     failures, s.to_string());
-        pause(backoff(failures));
+        pause(policy_.backoff(failures));
         continue;
       }
       failures = 0;
@@ -182,7 +171,7 @@ void UpstreamRelay::run() {
     if (!channel_->is_open()) {
       failures++;
       lost(channel_->status());
-      pause(backoff(failures));
+      pause(policy_.backoff(failures));
       continue;
     }
     size_t room = 0;
@@ -226,7 +215,7 @@ void UpstreamRelay::run() {
       outbox_.release(name_, rest);
       failures++;
       lost(failed);
-      pause(backoff(failures));
+      pause(policy_.backoff(failures));
       continue;
     }
     if (published > 0) channel_->flush();

@@ -31,12 +31,9 @@
 #include <burrow/outbox.h>
 #include <burrow/status.h>
 
+#include "broker/outbox.h"
 #include "client/amqp/connection.h"
 #include "client/amqp/connection_options.h"
-
-namespace burrow::broker {
-class Outbox;
-}
 
 namespace burrow::client {
 
@@ -62,11 +59,11 @@ class UpstreamRelay {
   void settle_confirms();
   // Sleeps up to `delay` unless stopped.
   void pause(std::chrono::milliseconds delay);
-  std::chrono::milliseconds backoff(uint32_t failures);
 
   broker::Outbox& outbox_;
   const std::string name_;
   const UpstreamOptions options_;
+  const broker::RetryPolicy policy_;  // the rows' back-off, and the relay's between connects
   const amqp::ConnectionOptions connection_options_;
 
   // Relay thread only.

@@ -36,12 +36,6 @@ constexpr uint32_t kMaxColumns = 256;
 rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
-uint64_t now_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 // Thread-safe (see Store). Reads go straight to RocksDB; writes go through the committer.
 class RocksDbStore final : public Store, private GroupCommitter::Sink {
  public:
@@ -346,7 +340,7 @@ Status RocksDbStore::check_format() {
     FormatHeader header;
     header.set_format_version(kFormatVersion);
     header.set_created_by("burrow");
-    header.set_created_at_ms(now_ms());
+    header.set_created_at_ms(wall_clock_ms());
     rocksdb::WriteOptions sync;
     sync.sync = true;
     return from_rocksdb(db_->Put(sync, internal_cf_, slice(kFormatKey), serialize_record(header)),

@@ -4,26 +4,15 @@
 #include <algorithm>
 #include <string>
 
+#include "base/hash.h"
 #include "storage/keys.h"
 
 namespace burrow::storage {
-namespace {
-
-// FNV-1a, 64 bits: fixed across builds and platforms.
-uint64_t fnv1a(uint64_t h, std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
-}  // namespace
 
 uint64_t CommitCheck::key_hash(ColumnId column, std::string_view key) {
   const uint32_t index = column.index();
   const std::string_view column_bytes(reinterpret_cast<const char*>(&index), sizeof(index));
-  return fnv1a(fnv1a(0xcbf29ce484222325ULL, column_bytes), key);
+  return fnv1a64(key, fnv1a64(column_bytes));
 }
 
 TxnSequencer::TxnSequencer() = default;

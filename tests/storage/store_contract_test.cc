@@ -15,32 +15,13 @@
 #include "storage/keys.h"
 #include "storage/rocksdb_store.h"
 #include "storage/store.h"
+#include "store_twins.h"
 #include "temp_dir.h"
 
 namespace burrow::storage {
 namespace {
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
-
-// --- The two implementations ---
-
-struct MemoryStoreImpl {
-  static constexpr const char* kName = "Memory";
-  std::unique_ptr<Store> open() { return make_memory_store(); }
-};
-
-struct RocksDbStoreImpl {
-  static constexpr const char* kName = "RocksDb";
-  testing::TempDir dir;
-  std::unique_ptr<Store> open() {
-    StoreOptions options;
-    options.path = dir.sub("db");
-    options.durability = Durability::kOs;  // the contract does not depend on fsync
-    auto store = open_rocksdb_store(options);
-    EXPECT_TRUE(store.ok()) << store.status().to_string();
-    return store.ok() ? std::move(*store) : nullptr;
-  }
-};
 
 template <typename Impl>
 class StoreContract : public ::testing::Test {
@@ -51,15 +32,7 @@ class StoreContract : public ::testing::Test {
   std::unique_ptr<Store> store_ = impl_.open();
 };
 
-struct ImplName {
-  template <typename T>
-  static std::string GetName(int) {
-    return T::kName;
-  }
-};
-
-using Implementations = ::testing::Types<MemoryStoreImpl, RocksDbStoreImpl>;
-TYPED_TEST_SUITE(StoreContract, Implementations, ImplName);
+TYPED_TEST_SUITE(StoreContract, StoreTwins, ImplName);
 
 // --- Helpers ---
 

@@ -14,35 +14,11 @@
 #include "storage/rocksdb_store.h"
 #include "storage/store.h"
 #include "storage/transaction.h"
+#include "store_twins.h"
 #include "temp_dir.h"
 
 namespace burrow::storage {
 namespace {
-
-struct MemoryStoreImpl {
-  static constexpr const char* kName = "Memory";
-  std::unique_ptr<Store> kept;
-  std::unique_ptr<Store> open() { return make_memory_store(); }
-  // The memory twin keeps its contents only as long as the object: "reopen" returns it.
-  std::unique_ptr<Store> reopen(std::unique_ptr<Store> store) { return store; }
-};
-
-struct RocksDbStoreImpl {
-  static constexpr const char* kName = "RocksDb";
-  testing::TempDir dir;
-  std::unique_ptr<Store> open() {
-    StoreOptions options;
-    options.path = dir.sub("db");
-    options.durability = Durability::kOs;
-    auto store = open_rocksdb_store(options);
-    EXPECT_TRUE(store.ok()) << store.status().to_string();
-    return store.ok() ? std::move(*store) : nullptr;
-  }
-  std::unique_ptr<Store> reopen(std::unique_ptr<Store> store) {
-    store.reset();
-    return open();
-  }
-};
 
 template <typename Impl>
 class TransactionTest : public ::testing::Test {
@@ -59,14 +35,7 @@ class TransactionTest : public ::testing::Test {
   std::unique_ptr<Store> store_ = impl_.open();
 };
 
-struct ImplName {
-  template <typename T>
-  static std::string GetName(int) {
-    return T::kName;
-  }
-};
-using Implementations = ::testing::Types<MemoryStoreImpl, RocksDbStoreImpl>;
-TYPED_TEST_SUITE(TransactionTest, Implementations, ImplName);
+TYPED_TEST_SUITE(TransactionTest, StoreTwins, ImplName);
 
 TYPED_TEST(TransactionTest, CommitWritesEverythingAtOnceAndReadsSeeOwnWrites) {
   const ColumnId orders = this->orders();
