@@ -14,7 +14,7 @@ BIN=${BIN:-build/release/bin}
 OUT=${OUT:-/tmp/burrow-backlog}
 mkdir -p "$OUT"
 rm -rf "$OUT/data"
-"$BIN/burrowd" --port "$PORT" --data-dir "$OUT/data" --durability os \
+"$BIN/burrowd" --port "$PORT" --http-port -1 --data-dir "$OUT/data" --durability os \
   --memory-budget-mb "$BUDGET_MB" --log-level warn >"$OUT/burrowd.out" 2>&1 &
 PID=$!
 sleep 1

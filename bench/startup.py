@@ -14,7 +14,7 @@ binary, args = sys.argv[1], sys.argv[2:]
 runs = []
 for _ in range(20):
     t0 = time.monotonic()
-    p = subprocess.Popen([binary, '--port', '0'] + args, stdout=subprocess.PIPE,
+    p = subprocess.Popen([binary, '--port', '0', '--http-port', '0'] + args, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL)
     p.stdout.readline()
     runs.append((time.monotonic() - t0) * 1000)

@@ -12,9 +12,14 @@
 #include "broker/outbox.h"
 #include "broker/persistence.h"
 #include "broker/recovery.h"
+#include "broker/channel.h"
+#include "storage/keys.h"
+#include "storage/records.pb.h"
 #include "storage/rocksdb_store.h"
 
 namespace burrow::broker {
+
+namespace st = burrow::storage;
 
 namespace {
 
@@ -55,14 +60,28 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
   core->workers_ = std::make_unique<WorkerPool>(options.worker_threads);
   core->manual_clock_ = dynamic_cast<ManualClock*>(core->clock_) != nullptr;
   core->timers_ = std::make_unique<TimerService>(*core->clock_, core->manual_clock_);
-  VHostPtr vhost;
-  {
+  core->started_at_ = SystemClock::instance().now_ms();
+  core->access_ = std::make_unique<AccessControl>(core->persistence_ ? core->store_.get() : nullptr);
+  ASSIGN_OR_RETURN(const bool has_users, core->access_->load());
+  // Vhosts: the stored ones; on a fresh store (no user yet) the defaults, as a fresh RabbitMQ
+  // node creates guest and "/".
+  std::vector<VHostInfo> stored_vhosts;
+  if (core->persistence_) {
+    ASSIGN_OR_RETURN(stored_vhosts, core->load_vhosts());
+  }
+  for (const auto& info : stored_vhosts) {
+    VHostPtr vhost = core->make_vhost(info);
     std::lock_guard lock(core->mu_);
-    core->users_.emplace(options.default_user, options.default_password);
-    VHostContext ctx{core->workers_.get(), core->timers_.get(), core->clock_,
-                     core->persistence_.get(), &core->next_queue_id_};
-    vhost = std::make_shared<VHost>(options.default_vhost, ctx);
-    core->vhosts_.emplace(options.default_vhost, vhost);
+    core->vhosts_.emplace(info.name, std::move(vhost));
+  }
+  if (!has_users) RETURN_IF_ERROR(core->create_defaults());
+  {
+    // A store written before vhosts were stored has entities in the default vhost only.
+    std::lock_guard lock(core->mu_);
+    if (core->vhosts_.empty()) {
+      core->vhosts_.emplace(options.default_vhost,
+                            core->make_vhost(VHostInfo{options.default_vhost, "", {}, ""}));
+    }
   }
   if (core->persistence_) {
     const TimeMs started = SystemClock::instance().now_ms();
@@ -71,11 +90,20 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
     // client had the message.
     ASSIGN_OR_RETURN(const bool crashed, core->persistence_->open_running());
     if (crashed) spdlog::warn("the broker did not stop cleanly last time; recovering");
-    ASSIGN_OR_RETURN(RecoveryStats stats, recover_vhost(*core->persistence_, *vhost, crashed));
-    core->next_queue_id_.store(stats.max_queue_id + 1);
+    RecoveryStats total;
+    for (const VHostPtr& vhost : core->vhosts()) {
+      ASSIGN_OR_RETURN(RecoveryStats stats, recover_vhost(*core->persistence_, *vhost, crashed));
+      total.max_queue_id = std::max(total.max_queue_id, stats.max_queue_id);
+      total.exchanges += stats.exchanges;
+      total.queues += stats.queues;
+      total.bindings += stats.bindings;
+      total.messages += stats.messages;
+      total.delayed += stats.delayed;
+    }
+    core->next_queue_id_.store(total.max_queue_id + 1);
     spdlog::info(
         "recovered {} exchanges, {} queues, {} bindings, {} messages, {} delayed messages in {} ms",
-        stats.exchanges, stats.queues, stats.bindings, stats.messages, stats.delayed,
+        total.exchanges, total.queues, total.bindings, total.messages, total.delayed,
         SystemClock::instance().now_ms() - started);
     core->stop_cleanly_ = true;
   }
@@ -128,24 +156,17 @@ Status BrokerCore::advance_clock(int64_t ms) {
 
 Status BrokerCore::authenticate(const std::string& user, const std::string& password,
                                 bool from_loopback) const {
-  {
-    std::lock_guard lock(mu_);
-    auto it = users_.find(user);
-    if (it == users_.end()) return access_refused("user '" + user + "' - invalid credentials");
-    if (it->second != password) return access_refused("user '" + user + "' - invalid credentials");
-  }
-  const auto& loopback_only = options_.loopback_users;
-  if (!from_loopback &&
-      std::find(loopback_only.begin(), loopback_only.end(), user) != loopback_only.end()) {
-    return access_refused("user '" + user + "' can only connect via localhost");
-  }
-  return Status();
+  stats_.auth_attempts.fetch_add(1, std::memory_order_relaxed);
+  Status s = access_->authenticate(user, password, from_loopback, options_.loopback_users);
+  if (!s.ok()) stats_.auth_failed.fetch_add(1, std::memory_order_relaxed);
+  return s;
 }
 
 Result<ConnectionPtr> BrokerCore::connect(const ConnectInfo& info) {
   ASSIGN_OR_RETURN(VHostPtr vhost, find_vhost(info.vhost));
+  if (!info.trusted) RETURN_IF_ERROR(access_->check_vhost_access(info.user, info.vhost));
   return std::make_shared<Connection>(*this, next_connection_id_.fetch_add(1), info.user,
-                                      std::move(vhost));
+                                      std::move(vhost), info.trusted);
 }
 
 void BrokerCore::register_reply_channel(const std::string& key, std::weak_ptr<Channel> channel) {
@@ -169,6 +190,101 @@ Result<VHostPtr> BrokerCore::find_vhost(const std::string& name) const {
   auto it = vhosts_.find(name);
   if (it == vhosts_.end()) return not_allowed("vhost " + name + " not found");
   return it->second;
+}
+
+std::vector<VHostPtr> BrokerCore::vhosts() const {
+  std::lock_guard lock(mu_);
+  std::vector<VHostPtr> out;
+  for (const auto& [_, v] : vhosts_) out.push_back(v);
+  return out;
+}
+
+VHostPtr BrokerCore::make_vhost(const VHostInfo& info) {
+  VHostContext ctx{workers_.get(), timers_.get(), clock_, persistence_.get(), &next_queue_id_};
+  auto vhost = std::make_shared<VHost>(info.name, ctx);
+  vhost->set_info(info);
+  return vhost;
+}
+
+Result<std::vector<VHostInfo>> BrokerCore::load_vhosts() {
+  std::vector<VHostInfo> out;
+  Status bad;
+  const std::string prefix = st::metadata_prefix(st::MetadataKind::kVhost);
+  RETURN_IF_ERROR(store_->scan(st::Column::kMetadata, st::ScanOptions{.prefix = prefix},
+                               [&](std::string_view, std::string_view value) {
+                                 st::VhostRecord r;
+                                 if (!r.ParseFromArray(value.data(),
+                                                       static_cast<int>(value.size()))) {
+                                   bad = internal_error("a stored vhost record does not parse");
+                                   return false;
+                                 }
+                                 out.push_back(VHostInfo{r.name(),
+                                                         r.description(),
+                                                         {r.tags().begin(), r.tags().end()},
+                                                         r.default_queue_type()});
+                                 return true;
+                               }));
+  RETURN_IF_ERROR(bad);
+  return out;
+}
+
+Status BrokerCore::save_vhost(const VHostInfo& info) {
+  if (!persistence_) return Status();
+  st::VhostRecord r;
+  r.set_name(info.name);
+  r.set_description(info.description);
+  for (const auto& t : info.tags) r.add_tags(t);
+  r.set_default_queue_type(info.default_queue_type);
+  st::WriteBatch batch;
+  batch.put(st::Column::kMetadata, st::vhost_key(info.name), r.SerializeAsString());
+  return store_->write_sync(std::move(batch));
+}
+
+Status BrokerCore::create_defaults() {
+  const VHostInfo info{options_.default_vhost, "Default virtual host", {}, ""};
+  ASSIGN_OR_RETURN(bool created, put_vhost(info));
+  (void)created;
+  User user;
+  user.name = options_.default_user;
+  user.password_hash = hash_password(options_.default_password);
+  user.tags = {"administrator"};
+  RETURN_IF_ERROR(access_->put_user(std::move(user)));
+  return access_->set_permissions(
+      UserPermissions{options_.default_vhost, options_.default_user, ".*", ".*", ".*"});
+}
+
+Result<bool> BrokerCore::put_vhost(const VHostInfo& info) {
+  if (info.name.empty()) return invalid_argument("a vhost needs a name");
+  RETURN_IF_ERROR(save_vhost(info));
+  std::lock_guard lock(mu_);
+  auto it = vhosts_.find(info.name);
+  if (it != vhosts_.end()) {
+    it->second->set_info(info);
+    return false;
+  }
+  vhosts_.emplace(info.name, make_vhost(info));
+  return true;
+}
+
+Status BrokerCore::delete_vhost(const std::string& name) {
+  VHostPtr vhost;
+  {
+    std::lock_guard lock(mu_);
+    auto it = vhosts_.find(name);
+    if (it == vhosts_.end()) return not_found("vhost '" + name + "'");
+    vhost = it->second;
+    vhosts_.erase(it);
+  }
+  if (persistence_) {
+    st::WriteBatch batch;
+    batch.del(st::Column::kMetadata, st::vhost_key(name));
+    RETURN_IF_ERROR(store_->write_sync(std::move(batch)));
+  }
+  RETURN_IF_ERROR(access_->forget_vhost(name));
+  for (const ConsumerPtr& c : vhost->delete_everything()) {
+    c->channel().consumer_cancelled_by_broker(c);
+  }
+  return Status();
 }
 
 }  // namespace burrow::broker

@@ -33,6 +33,7 @@
 #include <burrow/status.h>
 
 #include "base/thread_annotations.h"
+#include "broker/access_control.h"
 #include "broker/connection.h"
 #include "broker/timer_service.h"
 #include "broker/vhost.h"
@@ -45,10 +46,29 @@ class Channel;
 class Outbox;
 class Persistence;
 
+// Broker-wide counters (RabbitMQ's churn and totals), relaxed atomics.
+struct BrokerStats {
+  std::atomic<uint64_t> connections_opened{0};
+  std::atomic<uint64_t> connections_closed{0};
+  std::atomic<uint64_t> channels_opened{0};
+  std::atomic<uint64_t> channels_closed{0};
+  std::atomic<uint64_t> queues_declared{0};
+  std::atomic<uint64_t> queues_created{0};
+  std::atomic<uint64_t> queues_deleted{0};
+  std::atomic<uint64_t> auth_attempts{0};
+  std::atomic<uint64_t> auth_failed{0};
+  // Publishes accepted by channels (each channel adds its count every 64 publishes and when
+  // it closes, so this may lag by a few).
+  std::atomic<uint64_t> messages_published{0};
+};
+
 // An authenticated client asking for a vhost.
 struct ConnectInfo {
   std::string user;
   std::string vhost;
+  // The broker's own clients (the in-process API, the outbox relay) are trusted: no vhost
+  // or resource permission is checked for them.
+  bool trusted = false;
 };
 
 // Thread-safe.
@@ -61,6 +81,8 @@ class BrokerCore {
 
   const Options& options() const { return options_; }
   Clock& clock() const { return *clock_; }
+  // Wall-clock time the broker opened (ms since the epoch).
+  TimeMs started_at() const { return started_at_; }
   WorkerPool& workers() { return *workers_; }
   TimerService& timers() { return *timers_; }
   // True when the clock is a ManualClock: timers fire only through advance_clock().
@@ -80,10 +102,26 @@ class BrokerCore {
   // credentials", "user 'guest' can only connect via localhost").
   Status authenticate(const std::string& user, const std::string& password,
                       bool from_loopback) const;
-  // Opens a connection for an authenticated user. Errors: kNotAllowed "vhost x not found".
+  // Opens a connection for an authenticated user. Errors: kNotAllowed "vhost x not found",
+  // "access to vhost 'x' refused for user 'u'".
   Result<ConnectionPtr> connect(const ConnectInfo& info);
 
+  // Users and permissions.
+  AccessControl& access() { return *access_; }
+
+  // ---- vhosts ----
   Result<VHostPtr> find_vhost(const std::string& name) const;
+  std::vector<VHostPtr> vhosts() const;
+  // Creates a vhost (kept in the store), or updates its description and tags. Returns
+  // whether it was created.
+  Result<bool> put_vhost(const VHostInfo& info);
+  // Deletes a vhost with every queue, message, exchange, binding and permission in it.
+  // Connections to it are closed by their adapters (they watch VHost::deleted()).
+  // Errors: kNotFound.
+  Status delete_vhost(const std::string& name);
+
+  // Counters since the broker started (management and metrics).
+  BrokerStats& stats() { return stats_; }
 
   // Direct reply-to: channels with a reply consumer, by the key in their reply address.
   void register_reply_channel(const std::string& key, std::weak_ptr<Channel> channel);
@@ -108,9 +146,18 @@ class BrokerCore {
   bool manual_clock_ = false;
   std::atomic<uint64_t> next_connection_id_{1};
 
+  std::unique_ptr<AccessControl> access_;
+  mutable BrokerStats stats_;
+  TimeMs started_at_ = 0;
+
+  // Creates the VHost object for `info` (not stored); caller holds no lock.
+  VHostPtr make_vhost(const VHostInfo& info);
+  Result<std::vector<VHostInfo>> load_vhosts();
+  Status save_vhost(const VHostInfo& info);
+  Status create_defaults();
+
   mutable std::mutex mu_;
   std::map<std::string, VHostPtr, std::less<>> vhosts_ GUARDED_BY(mu_);
-  std::map<std::string, std::string, std::less<>> users_ GUARDED_BY(mu_);  // name -> password
   std::map<std::string, std::weak_ptr<Channel>, std::less<>> reply_channels_ GUARDED_BY(mu_);
 };
 

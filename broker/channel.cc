@@ -50,20 +50,58 @@ Channel::Channel(ConnectionPtr connection, uint16_t number, ChannelSink* sink)
 
 Channel::~Channel() = default;
 
+// ---- permissions -------------------------------------------------------------------------
+
+Status Channel::authorize(Permission permission, std::string_view kind, std::string_view name) {
+  if (connection_->trusted()) return Status();
+  // RabbitMQ checks the default exchange as "amq.default" (rabbit_access_control).
+  if (kind == "exchange" && name.empty()) name = "amq.default";
+  AccessControl& access = connection_->core().access();
+  const uint64_t epoch = access.epoch();
+  if (epoch != granted_epoch_) {
+    granted_.clear();
+    granted_epoch_ = epoch;
+  }
+  scratch_grant_.clear();
+  scratch_grant_.push_back(static_cast<char>(permission));
+  scratch_grant_.push_back(kind[0]);
+  scratch_grant_.append(name);
+  if (granted_.contains(scratch_grant_)) return Status();
+  RETURN_IF_ERROR(access.check(connection_->user(), vhost_.name(), permission, kind, name));
+  if (granted_.size() >= kRouteCacheLimit) granted_.clear();
+  granted_.insert(scratch_grant_);
+  return Status();
+}
+
 // ---- topology --------------------------------------------------------------------------
 
 Status Channel::declare_exchange(const ExchangeSettings& settings, bool passive) {
   RETURN_IF_ERROR(check_open());
+  // rabbit_channel: configure on the exchange; creating one with an alternate exchange also
+  // needs read on it and write on the alternate.
+  if (!passive && !settings.name.empty()) {
+    RETURN_IF_ERROR(authorize(Permission::kConfigure, "exchange", settings.name));
+    if (!vhost_.find_exchange(settings.name)) {
+      if (const FieldValue* ae = settings.arguments.find("alternate-exchange")) {
+        if (const std::string* name = ae->get_if<std::string>()) {
+          RETURN_IF_ERROR(authorize(Permission::kRead, "exchange", settings.name));
+          RETURN_IF_ERROR(authorize(Permission::kWrite, "exchange", *name));
+        }
+      }
+    }
+  }
   return vhost_.declare_exchange(settings, passive);
 }
 
 Status Channel::delete_exchange(std::string_view name, bool if_unused) {
   RETURN_IF_ERROR(check_open());
+  if (!name.empty()) RETURN_IF_ERROR(authorize(Permission::kConfigure, "exchange", name));
   return vhost_.delete_exchange(name, if_unused);
 }
 
 Status Channel::bind_exchange(std::string_view destination, std::string_view source,
                               std::string_view routing_key, const FieldTable& arguments) {
+  RETURN_IF_ERROR(authorize_binding("exchange", destination, source));
   return vhost_.bind(Binding{std::string(source), DestinationKind::kExchange,
                              std::string(destination), std::string(routing_key), arguments},
                      connection_->id());
@@ -71,9 +109,19 @@ Status Channel::bind_exchange(std::string_view destination, std::string_view sou
 
 Status Channel::unbind_exchange(std::string_view destination, std::string_view source,
                                 std::string_view routing_key, const FieldTable& arguments) {
+  RETURN_IF_ERROR(authorize_binding("exchange", destination, source));
   return vhost_.unbind(Binding{std::string(source), DestinationKind::kExchange,
                                std::string(destination), std::string(routing_key), arguments},
                        connection_->id());
+}
+
+// rabbit_channel:binding_action: write on the destination, read on the source; the default
+// exchange is refused as such (by the vhost) before any permission is looked at.
+Status Channel::authorize_binding(std::string_view kind, std::string_view destination,
+                                  std::string_view source) {
+  if (source.empty() || (kind == "exchange" && destination.empty())) return Status();
+  RETURN_IF_ERROR(authorize(Permission::kWrite, kind, destination));
+  return authorize(Permission::kRead, "exchange", source);
 }
 
 std::string Channel::queue_name_or_last(std::string_view name) const {
@@ -100,6 +148,17 @@ Result<QueueDeclareResult> Channel::declare_queue(QueueDeclareRequest request) {
     request.name = generate_name("amq.gen-");
     server_named = true;
   }
+  if (!request.passive) {
+    RETURN_IF_ERROR(authorize(Permission::kConfigure, "queue", request.name));
+    // Creating a queue with a dead-letter exchange needs read on it and write on the DLX.
+    if (const FieldValue* dlx = request.arguments.find("x-dead-letter-exchange")) {
+      const std::string* dlx_name = dlx->get_if<std::string>();
+      if (dlx_name != nullptr && !vhost_.find_queue_any(request.name).ok()) {
+        RETURN_IF_ERROR(authorize(Permission::kRead, "queue", request.name));
+        RETURN_IF_ERROR(authorize(Permission::kWrite, "exchange", *dlx_name));
+      }
+    }
+  }
   QueueSettings settings;
   settings.name = request.name;
   // An exclusive queue is never durable (RabbitMQ: Durable andalso not Exclusive).
@@ -121,6 +180,7 @@ Status Channel::bind_queue(std::string_view queue, std::string_view exchange,
   if (name.empty()) return not_found("no previously declared queue");
   // An empty routing key with an empty queue name means "the last queue's name".
   std::string key = (queue.empty() && routing_key.empty()) ? name : std::string(routing_key);
+  RETURN_IF_ERROR(authorize_binding("queue", name, exchange));
   return vhost_.bind(Binding{std::string(exchange), DestinationKind::kQueue, std::move(name),
                              std::move(key), arguments},
                      connection_->id());
@@ -131,6 +191,7 @@ Status Channel::unbind_queue(std::string_view queue, std::string_view exchange,
   std::string name = queue_name_or_last(queue);
   if (name.empty()) return not_found("no previously declared queue");
   std::string key = (queue.empty() && routing_key.empty()) ? name : std::string(routing_key);
+  RETURN_IF_ERROR(authorize_binding("queue", name, exchange));
   return vhost_.unbind(Binding{std::string(exchange), DestinationKind::kQueue, std::move(name),
                                std::move(key), arguments},
                        connection_->id());
@@ -138,6 +199,9 @@ Status Channel::unbind_queue(std::string_view queue, std::string_view exchange,
 
 Result<uint32_t> Channel::purge_queue(std::string_view queue) {
   RETURN_IF_ERROR(check_open());
+  if (std::string name = queue_name_or_last(queue); !name.empty()) {
+    RETURN_IF_ERROR(authorize(Permission::kRead, "queue", name));
+  }
   ASSIGN_OR_RETURN(QueuePtr q, resolve_queue(queue));
   return q->purge();
 }
@@ -146,6 +210,7 @@ Result<uint32_t> Channel::delete_queue(std::string_view queue, bool if_unused, b
                                        const std::function<void(uint32_t)>& on_ok) {
   std::string name = queue_name_or_last(queue);
   if (name.empty()) return not_found("no previously declared queue");
+  RETURN_IF_ERROR(authorize(Permission::kConfigure, "queue", name));
   ASSIGN_OR_RETURN(DeletedQueue deleted,
                    vhost_.delete_queue(name, connection_->id(), if_unused, if_empty));
   // delete-ok first, then the cancel notifications (RabbitMQ's queue process tells the
@@ -199,6 +264,7 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
   }
   // Every check comes before the confirm sequence number is taken, so a refused publish
   // leaves no hole in the confirms (RabbitMQ numbers only accepted publishes).
+  RETURN_IF_ERROR(authorize(Permission::kWrite, "exchange", exchange));
   const RouteResult* result = nullptr;
   RETURN_IF_ERROR(route(exchange, routing_key, *message, result));
   ASSIGN_OR_RETURN(message, with_reply_address(std::move(message)));
@@ -221,7 +287,15 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
   }
   const uint64_t seq = confirm_mode_ ? confirms_.next() : 0;
   enqueue_routed(*result, exchange, routing_key, mandatory, message, options, seq);
+  if (++unreported_publishes_ == 64) report_publishes();
   return Status();
+}
+
+void Channel::report_publishes() {
+  if (unreported_publishes_ == 0) return;
+  connection_->core().stats().messages_published.fetch_add(unreported_publishes_,
+                                                           std::memory_order_relaxed);
+  unreported_publishes_ = 0;
 }
 
 void Channel::enqueue_routed(const RouteResult& result, std::string_view exchange,
@@ -395,6 +469,9 @@ Result<std::string> Channel::consume(ConsumeRequest request,
                                      const std::function<void(const std::string&)>& on_ok) {
   RETURN_IF_ERROR(check_open());
   if (request.queue == kReplyToQueue) return consume_replies(std::move(request), on_ok);
+  if (std::string name = queue_name_or_last(request.queue); !name.empty()) {
+    RETURN_IF_ERROR(authorize(Permission::kRead, "queue", name));
+  }
   ASSIGN_OR_RETURN(QueuePtr queue, resolve_queue(request.queue));
   ConsumerSettings settings;
   settings.tag = request.tag.empty() ? generate_name("amq.ctag-") : std::move(request.tag);
@@ -451,6 +528,9 @@ Status Channel::cancel(const std::string& tag, const std::function<void()>& on_o
 Status Channel::get(std::string_view queue, bool no_ack,
                     const std::function<void(const std::optional<GetResult>&)>& on_result) {
   RETURN_IF_ERROR(check_open());
+  if (std::string name = queue_name_or_last(queue); !name.empty()) {
+    RETURN_IF_ERROR(authorize(Permission::kRead, "queue", name));
+  }
   ASSIGN_OR_RETURN(QueuePtr q, resolve_queue(queue));
   uint32_t remaining = 0;
   ASSIGN_OR_RETURN(std::optional<QueueEntry> entry, q->get(no_ack, remaining));
@@ -476,6 +556,7 @@ Status Channel::qos(uint32_t prefetch_size, uint16_t prefetch_count, bool global
   if (prefetch_size != 0) {
     return not_implemented(fmt::format("prefetch_size!=0 ({})", prefetch_size));
   }
+  prefetch_flag_.store(prefetch_count, std::memory_order_relaxed);
   if (global) {
     credit_.set_limit(prefetch_count);
   } else {
@@ -650,6 +731,7 @@ Status Channel::recover(bool requeue) {
 Status Channel::tx_select() {
   if (confirm_mode_) return precondition_failed("cannot switch from confirm to tx mode");
   tx_mode_ = true;
+  tx_flag_.store(true, std::memory_order_relaxed);
   return Status();
 }
 
@@ -695,6 +777,7 @@ Status Channel::check_open() const {
 }
 
 void Channel::close() {
+  report_publishes();
   std::vector<ConsumerPtr> consumers;
   std::vector<Unacked> unacked;
   {
@@ -757,6 +840,14 @@ size_t Channel::unacked_count() const {
 size_t Channel::consumer_count() const {
   std::lock_guard lock(mu_);
   return consumers_.size();
+}
+
+std::vector<ConsumerPtr> Channel::consumers() const {
+  std::lock_guard lock(mu_);
+  std::vector<ConsumerPtr> out;
+  out.reserve(consumers_.size());
+  for (const auto& [_, c] : consumers_) out.push_back(c);
+  return out;
 }
 
 }  // namespace burrow::broker

@@ -12,12 +12,14 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <burrow/field_table.h>
 #include <burrow/status.h>
 
 #include "base/thread_annotations.h"
+#include "broker/access_control.h"
 #include "broker/confirm_tracker.h"
 #include "broker/connection.h"
 #include "broker/consumer.h"
@@ -187,6 +189,11 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // Counts for tests and management.
   size_t unacked_count() const;
   size_t consumer_count() const;
+  // The channel's consumers (management), in no particular order.
+  std::vector<ConsumerPtr> consumers() const;
+  // Owner-thread settings, readable from other threads (management).
+  bool transactional() const { return tx_flag_.load(std::memory_order_relaxed); }
+  uint16_t prefetch_count() const { return prefetch_flag_.load(std::memory_order_relaxed); }
 
  private:
   struct Unacked {
@@ -198,6 +205,11 @@ class Channel : public std::enable_shared_from_this<Channel> {
   };
   enum class Settle : uint8_t { kAck, kRequeue, kDiscard };
 
+  // Checks the connection's user holds `permission` on the resource (403 with RabbitMQ's
+  // text); granted checks are cached until the users or permissions change.
+  Status authorize(Permission permission, std::string_view kind, std::string_view name);
+  Status authorize_binding(std::string_view kind, std::string_view destination,
+                           std::string_view source);
   Result<QueuePtr> resolve_queue(std::string_view name);
   std::string queue_name_or_last(std::string_view name) const;
   Status route(std::string_view exchange, std::string_view routing_key,
@@ -237,8 +249,12 @@ class Channel : public std::enable_shared_from_this<Channel> {
   uint16_t consumer_prefetch_ = 0;
   std::atomic<bool> confirm_mode_{false};
   bool tx_mode_ = false;
+  std::atomic<bool> tx_flag_{false};         // tx_mode_, for management
+  std::atomic<uint16_t> prefetch_flag_{0};  // the last basic.qos prefetch_count
   WriteCollector* collect_ = nullptr;
   PublishOutcome last_publish_;
+  uint32_t unreported_publishes_ = 0;  // not yet added to BrokerStats::messages_published
+  void report_publishes();
   ConfirmTracker confirms_;
   struct RouteKey {
     std::string exchange;
@@ -252,6 +268,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   };
   std::unordered_map<RouteKey, RouteResult, RouteKeyHash> route_cache_;
   uint64_t route_cache_epoch_ = 0;
+  std::unordered_set<std::string> granted_;  // permission + kind + name, for authorize()
+  uint64_t granted_epoch_ = 0;
+  std::string scratch_grant_;
   RouteResult scratch_route_;
   RouteKey scratch_key_;
   // Transaction buffers (tx_select): publishes and settlements applied at commit.

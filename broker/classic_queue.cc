@@ -243,7 +243,10 @@ void ClassicQueue::collect_dead(Effects& fx, QueueEntry& entry, DeathReason reas
   // Without a dead-letter exchange the message is simply dropped.
   if (!has_dlx_) return;
   load_one_locked(entry);
-  if (entry.message) fx.dead.push_back(DeadLetter{std::move(entry.message), reason});
+  if (entry.message) {
+    fx.dead.push_back(DeadLetter{std::move(entry.message), reason});
+    counters_.dead_lettered++;
+  }
 }
 
 void ClassicQueue::forget_locked(Effects& fx, const QueueEntry& entry) {
@@ -418,6 +421,7 @@ EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message, const EnqueueOpti
       std::optional<int64_t> ttl = arguments_.message_ttl;
       if (options.message_ttl && (!ttl || *options.message_ttl < *ttl)) ttl = options.message_ttl;
       QueueEntry entry;
+      counters_.publish++;
       entry.seq = next_seq_++;
       entry.body_size = static_cast<uint32_t>(message->body_size());
       if (arguments_.max_priority) {
@@ -475,6 +479,8 @@ void ClassicQueue::take_for_delivery_locked(QueueEntry& entry, const Consumer& c
                                             Effects& fx) {
   entry.delivery_count++;
   if (!consumer.no_ack()) unacked_++;
+  (consumer.no_ack() ? counters_.deliver_no_ack : counters_.deliver)++;
+  if (entry.redelivered) counters_.redeliver++;
   note_delivered_locked(fx, entry, consumer.no_ack());
 }
 
@@ -501,11 +507,14 @@ Result<std::optional<QueueEntry>> ClassicQueue::get(bool no_ack, uint32_t& remai
       out = pop_head_locked();
       out->delivery_count++;
       if (!no_ack) unacked_++;
+      (no_ack ? counters_.get_no_ack : counters_.get)++;
+      if (out->redelivered) counters_.redeliver++;
       note_delivered_locked(fx, *out, no_ack);
       // Expired messages that just reached the head go before the count is taken.
       expire_heads_locked(now, fx);
       arm_ttl_timer_locked();
     }
+    if (!out) counters_.get_empty++;
     remaining = static_cast<uint32_t>(ready_count_);
   }
   apply(std::move(fx));
@@ -648,6 +657,7 @@ void ClassicQueue::settle(std::span<const QueueEntry> entries) {
   {
     std::lock_guard lock(mu_);
     unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+    counters_.ack += entries.size();
     for (const QueueEntry& e : entries) forget_locked(fx, e);
     check_sac_handover_locked();
     // Acks free consumer credit: deliver what is waiting.
@@ -772,6 +782,11 @@ Queue::Deleted ClassicQueue::mark_deleted() {
 bool ClassicQueue::deleted() const {
   std::lock_guard lock(mu_);
   return deleted_;
+}
+
+QueueCounters ClassicQueue::counters() const {
+  std::lock_guard lock(mu_);
+  return counters_;
 }
 
 QueueCounts ClassicQueue::counts() const {

@@ -42,6 +42,7 @@ class ClassicQueue final : public Queue {
   Deleted mark_deleted() override;
   bool deleted() const override;
   QueueCounts counts() const override;
+  QueueCounters counters() const override;
 
   // Starts the x-expires countdown (called once the queue is registered).
   void start();
@@ -143,6 +144,7 @@ class ClassicQueue final : public Queue {
   std::vector<Pick> assigned_ GUARDED_BY(mu_);
   uint64_t next_seq_ GUARDED_BY(mu_) = 1;
   uint32_t unacked_ GUARDED_BY(mu_) = 0;
+  QueueCounters counters_ GUARDED_BY(mu_);
   // Sorted by priority (x-priority), highest first; registration order with single active
   // consumer, where only the first receives.
   std::vector<ConsumerPtr> consumers_ GUARDED_BY(mu_);

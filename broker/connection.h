@@ -17,13 +17,16 @@ class BrokerCore;
 // (call it after closing its channels).
 class Connection {
  public:
-  Connection(BrokerCore& core, uint64_t id, std::string user, VHostPtr vhost)
-      : core_(core), id_(id), user_(std::move(user)), vhost_(std::move(vhost)) {}
+  Connection(BrokerCore& core, uint64_t id, std::string user, VHostPtr vhost,
+             bool trusted = false)
+      : core_(core), id_(id), user_(std::move(user)), vhost_(std::move(vhost)), trusted_(trusted) {}
 
   BrokerCore& core() const { return core_; }
   uint64_t id() const { return id_; }
   const std::string& user() const { return user_; }
   const VHostPtr& vhost() const { return vhost_; }
+  // The broker's own clients skip permission checks (ConnectInfo::trusted).
+  bool trusted() const { return trusted_; }
 
   // Deletes the exclusive queues this connection declared. Idempotent.
   void close();
@@ -33,6 +36,7 @@ class Connection {
   const uint64_t id_;
   const std::string user_;
   const VHostPtr vhost_;
+  const bool trusted_;
   std::atomic<bool> closed_{false};
 };
 

@@ -194,9 +194,9 @@ Status Outbox::open() {
     spdlog::info("outbox: {} rows to relay, {} parked", stats_.pending, parked_.size());
   }
 
-  // The local relay publishes as the default user on the default vhost.
+  // The local relay publishes on the default vhost as the broker itself (trusted).
   ASSIGN_OR_RETURN(connection_, core_.connect(ConnectInfo{core_.options().default_user,
-                                                          core_.options().default_vhost}));
+                                                          core_.options().default_vhost, true}));
   sink_ = std::make_unique<RelaySink>();
   channel_ = std::make_shared<Channel>(connection_, 1, sink_.get());
   schedule_local_locked();

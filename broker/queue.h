@@ -47,6 +47,19 @@ struct QueueCounts {
   uint32_t consumers = 0;
 };
 
+// Message counters since the queue was created (management's message_stats, Prometheus).
+struct QueueCounters {
+  uint64_t publish = 0;         // messages the queue took
+  uint64_t deliver = 0;         // delivered to consumers needing an ack
+  uint64_t deliver_no_ack = 0;  // delivered to no-ack consumers
+  uint64_t get = 0;             // basic.get needing an ack
+  uint64_t get_no_ack = 0;
+  uint64_t get_empty = 0;
+  uint64_t redeliver = 0;  // deliveries and gets of messages with redelivered set
+  uint64_t ack = 0;
+  uint64_t dead_lettered = 0;  // left for a dead-letter exchange
+};
+
 enum class EnqueueOutcome : uint8_t {
   kAccepted,  // the queue took the message (it may still expire or be dropped at once)
   kRejected,  // refused (overflow reject-publish): the publisher gets a nack
@@ -155,6 +168,7 @@ class Queue : public std::enable_shared_from_this<Queue> {
   virtual bool deleted() const = 0;
 
   virtual QueueCounts counts() const = 0;
+  virtual QueueCounters counters() const = 0;
 
  protected:
   const QueueSettings settings_;

@@ -672,4 +672,89 @@ Status VHost::route(std::string_view exchange, const RoutingInput& input, RouteR
   return Status();
 }
 
+// ---- management ----------------------------------------------------------------------------
+
+VHostInfo VHost::info() const {
+  std::lock_guard lock(info_mu_);
+  VHostInfo out = info_;
+  out.name = name_;
+  return out;
+}
+
+void VHost::set_info(const VHostInfo& info) {
+  std::lock_guard lock(info_mu_);
+  info_ = info;
+}
+
+std::vector<QueuePtr> VHost::queues() const {
+  std::shared_lock lock(mu_);
+  std::vector<QueuePtr> out;
+  out.reserve(queues_.size());
+  for (const auto& [_, q] : queues_) out.push_back(q);
+  std::sort(out.begin(), out.end(),
+            [](const QueuePtr& a, const QueuePtr& b) { return a->name() < b->name(); });
+  return out;
+}
+
+Result<QueuePtr> VHost::find_queue_any(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  auto it = queues_.find(name);
+  if (it == queues_.end()) return not_found(queue_not_found(name));
+  return it->second;
+}
+
+std::vector<ExchangeSettings> VHost::exchanges() const {
+  std::shared_lock lock(mu_);
+  std::vector<ExchangeSettings> out;
+  out.reserve(exchanges_.size());
+  for (const auto& [_, x] : exchanges_) out.push_back(x->settings());
+  std::sort(out.begin(), out.end(),
+            [](const ExchangeSettings& a, const ExchangeSettings& b) { return a.name < b.name; });
+  return out;
+}
+
+std::optional<ExchangeSettings> VHost::find_exchange(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  const Exchange* x = find_exchange_locked(name);
+  if (x == nullptr) return std::nullopt;
+  return x->settings();
+}
+
+std::vector<Binding> VHost::bindings() const {
+  std::shared_lock lock(mu_);
+  std::vector<const Exchange*> sources;
+  for (const auto& [_, x] : exchanges_) sources.push_back(x.get());
+  std::sort(sources.begin(), sources.end(),
+            [](const Exchange* a, const Exchange* b) { return a->name() < b->name(); });
+  std::vector<Binding> out;
+  for (const Exchange* x : sources) {
+    out.insert(out.end(), x->bindings().begin(), x->bindings().end());
+  }
+  return out;
+}
+
+std::vector<ConsumerPtr> VHost::delete_everything() {
+  deleted_.store(true, std::memory_order_release);
+  std::vector<QueuePtr> queues;
+  {
+    std::unique_lock lock(mu_);
+    for (const auto& [_, q] : queues_) queues.push_back(q);
+    for (const auto& q : queues) unregister_queue_locked(q);
+    std::vector<std::string> names;
+    for (const auto& [name, _] : exchanges_) names.push_back(name);
+    for (const auto& name : names) {
+      if (exchanges_.count(name) != 0) remove_exchange_locked(name);
+    }
+    if (Status s = finish_writes(lock); !s.ok()) {
+      spdlog::error("cannot delete the stored entities of vhost '{}': {}", name_, s.to_string());
+    }
+  }
+  std::vector<ConsumerPtr> consumers;
+  for (const auto& q : queues) {
+    Queue::Deleted d = q->mark_deleted();
+    consumers.insert(consumers.end(), d.consumers.begin(), d.consumers.end());
+  }
+  return consumers;
+}
+
 }  // namespace burrow::broker

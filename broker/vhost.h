@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -47,6 +49,14 @@ struct RouteResult {
   int64_t delay_ms = 0;
 };
 
+// What a vhost is besides its topology (RabbitMQ's vhost record).
+struct VHostInfo {
+  std::string name;
+  std::string description;
+  std::vector<std::string> tags;
+  std::string default_queue_type;  // empty: classic
+};
+
 struct DeclaredQueue {
   QueuePtr queue;
   bool created = false;
@@ -68,6 +78,10 @@ class VHost : public std::enable_shared_from_this<VHost> {
   VHost(std::string name, VHostContext context);
 
   const std::string& name() const { return name_; }
+  VHostInfo info() const;
+  void set_info(const VHostInfo& info);
+  // Set when the vhost was deleted: its connections must close.
+  bool deleted() const { return deleted_.load(std::memory_order_acquire); }
 
   // Changes whenever the topology changes (acquire load; cheap).
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
@@ -121,6 +135,19 @@ class VHost : public std::enable_shared_from_this<VHost> {
   size_t queue_count() const;
   size_t exchange_count() const;
 
+  // ---- snapshots for management (taken under the shared lock) ----
+  std::vector<QueuePtr> queues() const;
+  Result<QueuePtr> find_queue_any(std::string_view name) const;  // any owner; 404
+  std::vector<ExchangeSettings> exchanges() const;
+  std::optional<ExchangeSettings> find_exchange(std::string_view name) const;
+  // Every binding, from exchanges in name order (without the default exchange's implicit
+  // ones; management adds those).
+  std::vector<Binding> bindings() const;
+
+  // Deletes every queue (their messages, in the store too), exchange and binding, and marks
+  // the vhost deleted. Returns the consumers to notify.
+  std::vector<ConsumerPtr> delete_everything();
+
   // ---- recovery: entities as the store holds them, added without writing them again ----
   void recover_exchange(ExchangeSettings settings);
   Result<QueuePtr> recover_queue(QueueSettings settings, uint64_t queue_id);
@@ -157,6 +184,9 @@ class VHost : public std::enable_shared_from_this<VHost> {
 
   const std::string name_;
   const VHostContext context_;
+  std::atomic<bool> deleted_{false};
+  mutable std::mutex info_mu_;
+  VHostInfo info_ GUARDED_BY(info_mu_);
   std::atomic<uint64_t> epoch_{1};
   std::atomic<uint64_t> next_delayed_id_{1};  // ids of stored held messages
 

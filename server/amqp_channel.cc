@@ -32,10 +32,14 @@ AmqpChannel::~AmqpChannel() { close_core(); }
 
 void AmqpChannel::open_core() {
   core_ = std::make_shared<broker::Channel>(connection_.broker_connection(), number_, this);
+  connection_.on_channel_opened(number_, core_);
 }
 
 void AmqpChannel::close_core() {
-  if (core_) core_->close();
+  if (core_) {
+    core_->close();
+    connection_.on_channel_closed(number_);
+  }
 }
 
 void AmqpChannel::close_with(const MethodError& error) {

@@ -78,12 +78,13 @@ Status validate_negotiated(const char* field, uint32_t min, uint32_t server, uin
 }  // namespace
 
 AmqpConnection::AmqpConnection(broker::BrokerCore& core, ServerLimits limits, PeerInfo peer,
-                               std::shared_ptr<OutputBuffer> out)
+                               std::shared_ptr<OutputBuffer> out, ConnectionRegistry* registry)
     : core_(core),
       limits_(limits),
       peer_(std::move(peer)),
       out_(std::move(out)),
-      reader_(protocol::kFrameMinSize) {}
+      reader_(protocol::kFrameMinSize),
+      registry_(registry) {}
 
 AmqpConnection::~AmqpConnection() { shutdown(); }
 
@@ -94,7 +95,36 @@ void AmqpConnection::shutdown() {
   channels_.clear();
   open_channels_ = 0;
   if (broker_connection_) broker_connection_->close();
+  if (entry_) {
+    if (registry_) registry_->remove(entry_->id);
+    entry_.reset();
+    core_.stats().connections_closed.fetch_add(1, std::memory_order_relaxed);
+  }
   phase_ = Phase::kClosed;
+}
+
+void AmqpConnection::force_close(const std::string& reason) {
+  if (phase_ != Phase::kRunning) return;
+  close_with(MethodError{Status(StatusCode::kConnectionForced, reason), 0, 0});
+}
+
+void AmqpConnection::note_sent(size_t bytes) {
+  if (entry_) {
+    entry_->send_oct.fetch_add(bytes, std::memory_order_relaxed);
+    entry_->send_cnt.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void AmqpConnection::on_channel_opened(uint16_t number,
+                                       const std::shared_ptr<broker::Channel>& channel) {
+  core_.stats().channels_opened.fetch_add(1, std::memory_order_relaxed);
+  if (entry_) entry_->add_channel(number, channel);
+}
+
+void AmqpConnection::on_channel_closed(uint16_t number) {
+  if (entry_ && entry_->remove_channel(number)) {
+    core_.stats().channels_closed.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 bool AmqpConnection::client_has_capability(std::string_view name) const {
@@ -130,6 +160,10 @@ size_t AmqpConnection::on_input(std::string_view data) {
     on_frame(frame);
   }
   flush_channels();
+  if (entry_) {
+    entry_->recv_oct.fetch_add(used, std::memory_order_relaxed);
+    entry_->recv_cnt.fetch_add(1, std::memory_order_relaxed);
+  }
   return used;
 }
 
@@ -295,6 +329,32 @@ void AmqpConnection::on_open(const protocol::ConnectionOpen& m) {
   broker_connection_ = std::move(*conn);
   send(protocol::ConnectionOpenOk{});
   phase_ = Phase::kRunning;
+  core_.stats().connections_opened.fetch_add(1, std::memory_order_relaxed);
+  if (registry_) {
+    auto entry = std::make_shared<ConnectionEntry>();
+    entry->id = broker_connection_->id();
+    entry->name = fmt::format("{}:{} -> {}:{}", peer_.peer_host, peer_.peer_port,
+                              peer_.local_host, peer_.local_port);
+    entry->peer_host = peer_.peer_host;
+    entry->peer_port = peer_.peer_port;
+    entry->host = peer_.local_host;
+    entry->port = peer_.local_port;
+    entry->user = user_;
+    entry->vhost = m.virtual_host;
+    entry->auth_mechanism = mechanism_;
+    entry->client_properties = client_properties_;
+    entry->connected_at = SystemClock::instance().now_ms();
+    entry->frame_max = frame_max_;
+    entry->channel_max = channel_max_;
+    entry->heartbeat = heartbeat_;
+    if (poster_) {
+      entry->force_close = [poster = poster_](std::string reason) {
+        poster([reason = std::move(reason)](AmqpConnection& c) { c.force_close(reason); });
+      };
+    }
+    entry_ = entry;
+    registry_->add(std::move(entry));
+  }
   spdlog::info("connection from {}: user '{}' authenticated and granted access to vhost '{}'",
                peer_.address, user_, m.virtual_host);
 }

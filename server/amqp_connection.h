@@ -17,6 +17,7 @@
 #include "protocol/frame.h"
 #include "protocol/frame_writer.h"
 #include "protocol/methods.h"
+#include "server/connection_registry.h"
 #include "server/output_buffer.h"
 
 namespace burrow::broker {
@@ -37,6 +38,11 @@ struct ServerLimits {
 struct PeerInfo {
   std::string address;  // "127.0.0.1:51234", for logs
   bool loopback = true;
+  // For management: the client's and our end of the socket.
+  std::string peer_host;
+  uint16_t peer_port = 0;
+  std::string local_host;
+  uint16_t local_port = 0;
 };
 
 // What the socket owner should do after feeding input.
@@ -58,8 +64,9 @@ struct MethodError {
 // Broker threads write deliveries into the OutputBuffer through the channels' sinks.
 class AmqpConnection {
  public:
+  // `registry` (may be null) lists the connection once it is open, for management.
   AmqpConnection(broker::BrokerCore& core, ServerLimits limits, PeerInfo peer,
-                 std::shared_ptr<OutputBuffer> out);
+                 std::shared_ptr<OutputBuffer> out, ConnectionRegistry* registry = nullptr);
   ~AmqpConnection();
   AmqpConnection(const AmqpConnection&) = delete;
   AmqpConnection& operator=(const AmqpConnection&) = delete;
@@ -102,6 +109,13 @@ class AmqpConnection {
   }
   // A broker-initiated channel error (soft: channel.close; hard: connection.close).
   void close_channel_with(uint16_t number, const MethodError& error);
+  // Closes the connection with 320 CONNECTION_FORCED (management, a deleted vhost).
+  void force_close(const std::string& reason);
+  // Bytes the socket wrote for this connection.
+  void note_sent(size_t bytes);
+  // For channels: their broker channel opened or closed (management lists them).
+  void on_channel_opened(uint16_t number, const std::shared_ptr<broker::Channel>& channel);
+  void on_channel_closed(uint16_t number);
 
  private:
   enum class Phase : uint8_t {
@@ -153,6 +167,8 @@ class AmqpConnection {
   size_t open_channels_ = 0;
   std::vector<uint16_t> touched_;  // channels that may have confirms to flush
   std::function<void(Task)> poster_;
+  ConnectionRegistry* const registry_;
+  ConnectionEntryPtr entry_;  // set while open and registered
 };
 
 template <typename M>

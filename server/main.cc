@@ -5,13 +5,18 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
 #include "base/logging.h"
 #include "broker/broker_core.h"
+#include "server/management/api.h"
+#include "server/management/http_server.h"
 #include "server/server.h"
 
 namespace po = boost::program_options;
@@ -29,6 +34,8 @@ struct Flags {
   std::string durability = "fsync";
   bool repair = false;
   uint64_t memory_budget_mb = 0;
+  int http_port = 15672;
+  std::string definitions;
 };
 
 // Returns false (after printing why) when the command line is not usable.
@@ -56,7 +63,12 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "open a damaged data directory anyway, salvaging what reads cleanly (may lose data)")(
       "memory-budget-mb", po::value<uint64_t>(&flags.memory_budget_mb)->default_value(0),
       "MiB of persistent message contents kept in memory; past it queues keep only an index "
-      "and read contents back from disk; 0 = a quarter of physical memory");
+      "and read contents back from disk; 0 = a quarter of physical memory")(
+      "http-port", po::value<int>(&flags.http_port)->default_value(flags.http_port),
+      "management HTTP API and /metrics port (RabbitMQ's 15672); 0 picks a free port, -1 "
+      "turns the API off")(
+      "definitions", po::value<std::string>(&flags.definitions),
+      "a definitions.json file (RabbitMQ's format) to load at start");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -78,6 +90,11 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
   }
   if (flags.port < 0 || flags.port > 65535) {
     std::cerr << "burrowd: --port must be between 0 and 65535\n";
+    exit_code = 2;
+    return false;
+  }
+  if (flags.http_port < -1 || flags.http_port > 65535) {
+    std::cerr << "burrowd: --http-port must be between -1 and 65535\n";
     exit_code = 2;
     return false;
   }
@@ -127,17 +144,49 @@ int main(int argc, char** argv) {
     return 1;
   }
   burrow::server::Server server(**core);
+  burrow::server::management::ManagementApi api(**core, &server.connections(), {});
+  if (!flags.definitions.empty()) {
+    std::ifstream in(flags.definitions);
+    if (!in) {
+      std::cerr << "burrowd: cannot read definitions file " << flags.definitions << "\n";
+      return 2;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    if (auto s = api.import_definitions(text.str()); !s.ok()) {
+      std::cerr << "burrowd: definitions file " << flags.definitions << ": " << s.message() << "\n";
+      return 2;
+    }
+  }
   auto port = server.listen(flags.bind, static_cast<uint16_t>(flags.port));
   if (!port.ok()) {
     std::cerr << "burrowd: " << port.status().message() << "\n";
     return 1;
   }
-  std::printf("burrowd listening on amqp://%s:%u\n", flags.bind.c_str(), *port);
+  std::vector<std::string> urls{"amqp://" + flags.bind + ":" + std::to_string(*port)};
+  api.add_listener({"amqp", flags.bind, *port});
+  burrow::server::management::HttpServer http(
+      [&api](const burrow::server::management::HttpRequest& request) {
+        return api.handle(request);
+      });
+  if (flags.http_port >= 0) {
+    auto http_port = http.listen(flags.bind, static_cast<uint16_t>(flags.http_port));
+    if (!http_port.ok()) {
+      std::cerr << "burrowd: " << http_port.status().message() << "\n";
+      return 1;
+    }
+    urls.push_back("http://" + flags.bind + ":" + std::to_string(*http_port));
+    api.add_listener({"http", flags.bind, *http_port});
+  }
+  std::string ready = "burrowd listening on";
+  for (const auto& url : urls) ready += " " + url;
+  std::printf("%s\n", ready.c_str());
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("received signal {}, stopping", sig);
+  http.stop();
   server.stop();
   (*core)->shutdown();
   return 0;

@@ -33,12 +33,13 @@ class Session : public std::enable_shared_from_this<Session> {
   using Strand = asio::any_io_executor;
 
   Session(tcp::socket socket, broker::BrokerCore& core, const ServerOptions& options,
-          std::function<void(Session*)> on_done)
+          ConnectionRegistry& registry, std::function<void(Session*)> on_done)
       : strand_(socket.get_executor()),
         socket_(std::move(socket)),
         options_(options),
         timer_(strand_),
         core_(core),
+        registry_(registry),
         on_done_(std::move(on_done)) {}
 
   void start() {
@@ -49,11 +50,20 @@ class Session : public std::enable_shared_from_this<Session> {
     peer.address =
         ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
     peer.loopback = !ec && remote.address().is_loopback();
+    if (!ec) {
+      peer.peer_host = remote.address().to_string();
+      peer.peer_port = remote.port();
+    }
+    if (auto local = socket_.local_endpoint(ec); !ec) {
+      peer.local_host = local.address().to_string();
+      peer.local_port = local.port();
+    }
     std::weak_ptr<Session> weak = weak_from_this();
     out_ = std::make_shared<OutputBuffer>([weak] {
       if (auto self = weak.lock()) asio::post(self->strand_, [self] { self->flush(); });
     });
-    conn_ = std::make_unique<AmqpConnection>(core_, options_.limits, std::move(peer), out_);
+    conn_ =
+        std::make_unique<AmqpConnection>(core_, options_.limits, std::move(peer), out_, &registry_);
     conn_->set_poster([weak](AmqpConnection::Task task) {
       auto self = weak.lock();
       if (!self) return;
@@ -140,12 +150,13 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     writing_ = true;
     asio::async_write(socket_, asio::buffer(writing_buf_),
-                      [self = shared_from_this()](boost::system::error_code ec, size_t) {
+                      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
                         self->writing_ = false;
                         if (ec) {
                           self->teardown(ec.message());
                           return;
                         }
+                        self->conn_->note_sent(n);
                         self->last_write_ = Clock::now();
                         self->flush();
                       });
@@ -214,6 +225,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const ServerOptions& options_;
   asio::steady_timer timer_;
   broker::BrokerCore& core_;
+  ConnectionRegistry& registry_;
   std::function<void(Session*)> on_done_;
   std::shared_ptr<OutputBuffer> out_;
   std::unique_ptr<AmqpConnection> conn_;
@@ -254,9 +266,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   void start_session(tcp::socket socket) {
     std::weak_ptr<Impl> weak = weak_from_this();
-    auto session = std::make_shared<Session>(std::move(socket), core, options, [weak](Session* s) {
-      if (auto self = weak.lock()) self->forget(s);
-    });
+    auto session =
+        std::make_shared<Session>(std::move(socket), core, options, registry, [weak](Session* s) {
+          if (auto self = weak.lock()) self->forget(s);
+        });
     {
       std::lock_guard lock(mu);
       if (stopping) return;
@@ -284,12 +297,15 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::condition_variable cv;
   std::set<std::shared_ptr<Session>> sessions;
   bool stopping = false;
+  ConnectionRegistry registry;
 };
 
 Server::Server(broker::BrokerCore& core, ServerOptions options)
     : impl_(std::make_shared<Impl>(core, options)) {}
 
 Server::~Server() { stop(); }
+
+ConnectionRegistry& Server::connections() { return impl_->registry; }
 
 Result<uint16_t> Server::listen(const std::string& address, uint16_t port) {
   boost::system::error_code ec;

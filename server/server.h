@@ -40,6 +40,8 @@ class Server {
   // Binds and starts accepting. Returns the bound port (useful with port 0).
   // Errors: kIoError if the address cannot be bound.
   Result<uint16_t> listen(const std::string& address, uint16_t port);
+  // The open connections (management).
+  ConnectionRegistry& connections();
   // Stops accepting and closes every connection (their unacked messages are requeued).
   // Idempotent; blocks until the sessions are torn down.
   void stop();

@@ -17,6 +17,11 @@ std::string host_name() {
 
 }  // namespace
 
+const std::string& server_node_name() {
+  static const std::string kName = "burrow@" + host_name();
+  return kName;
+}
+
 const FieldTable& server_properties() {
   static const FieldTable kProperties = [] {
     FieldTable caps{

@@ -170,7 +170,7 @@ class Burrowd:
             env['BURROW_KILL_AT'] = self.kill_at
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(
-            [self.binary, '--port', '0', '--bind', '127.0.0.1', '--data-dir', self.data_dir,
+            [self.binary, '--port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--data-dir', self.data_dir,
              '--durability', 'fsync', '--log-level', 'warn'] + self.extra_args,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self._pump(self.proc.stderr, 'stderr')
@@ -202,7 +202,7 @@ class Burrowd:
         if not text.startswith(READY_PREFIX):
             self.kill()
             raise Failure('unexpected first line %r' % text)
-        self.port = urllib.parse.urlparse('amqp://' + text[len(READY_PREFIX):]).port
+        self.port = urllib.parse.urlparse('amqp://' + text[len(READY_PREFIX):].split()[0]).port
         return self.port
 
     def _pump(self, stream, name):

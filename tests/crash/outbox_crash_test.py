@@ -128,7 +128,7 @@ def scenario_upstream(binary, burrowd, work, iterations, rng):
     port = free_port()
     env = dict(os.environ)
     env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
-    upstream = subprocess.Popen([burrowd, "--in-memory", "--port", str(port), "--bind",
+    upstream = subprocess.Popen([burrowd, "--in-memory", "--http-port", "0", "--port", str(port), "--bind",
                                  "127.0.0.1", "--log-level", "warn"],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                 env=env)

@@ -18,11 +18,11 @@ import pika
 
 
 def start(binary, data_dir):
-    proc = subprocess.Popen([binary, '--port', '0', '--bind', '127.0.0.1', '--data-dir', data_dir,
+    proc = subprocess.Popen([binary, '--port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--data-dir', data_dir,
                              '--durability', 'fsync', '--log-level', 'warn'],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     line = proc.stdout.readline().decode()
-    return proc, pika.ConnectionParameters('127.0.0.1', int(line.rsplit(':', 1)[1]), heartbeat=0)
+    return proc, pika.ConnectionParameters('127.0.0.1', int(line.split()[3].rsplit(':', 1)[1]), heartbeat=0)
 
 
 def main():

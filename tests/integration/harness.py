@@ -64,13 +64,15 @@ class BrokerUnderTest:
                                'a running broker')
         self.user, self.password, self.vhost = 'guest', 'guest', '/'
         self.proc = subprocess.Popen(
-            [binary, '--port', '0', '--bind', '127.0.0.1', '--in-memory',
+            [binary, '--port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--in-memory',
              '--log-level', 'warn'],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._drain(self.proc.stderr, 'stderr')
         line = self._read_ready_line()
         self._drain(self.proc.stdout, 'stdout')
-        url = line[len('burrowd listening on '):]
+        urls = line[len('burrowd listening on '):].split()
+        url = urls[0]
+        self.http_url = urls[1] if len(urls) > 1 else None
         parts = urllib.parse.urlparse(url)
         self.host, self.port = parts.hostname, parts.port
         if not self.port:

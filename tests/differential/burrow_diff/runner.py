@@ -241,14 +241,14 @@ class Burrowd:
         self.binary = binary
         self.stderr = []
         self.proc = subprocess.Popen(
-            [binary, '--port', '0', '--bind', '127.0.0.1', '--in-memory',
+            [binary, '--port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--in-memory',
              '--log-level', 'warn'] + list(extra_args),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._pump(self.proc.stderr, self.stderr)
         line = self._ready_line()
         self.stdout = []
         self._pump(self.proc.stdout, self.stdout)
-        self.url_base = line[len('burrowd listening on '):]
+        self.url_base = line[len('burrowd listening on '):].split()[0]
         port = int(self.url_base.rsplit(':', 1)[1].split('/')[0])
         self.url = 'amqp://guest:guest@127.0.0.1:%d/%%2F' % port
 
