@@ -47,7 +47,8 @@ class Session {
 
 // Stream is tcp::socket (amqp) or ssl::stream<tcp::socket> (amqps).
 template <typename Stream>
-class BasicSession final : public Session, public std::enable_shared_from_this<BasicSession<Stream>> {
+class BasicSession final : public Session,
+                           public std::enable_shared_from_this<BasicSession<Stream>> {
  public:
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
@@ -102,22 +103,21 @@ class BasicSession final : public Session, public std::enable_shared_from_this<B
       self->teardown("TLS handshake timeout from " + self->tls_peer_address_, true);
     });
     tls_peer_address_ = peer.address;
-    stream_.async_handshake(
-        ssl::stream_base::server,
-        [self, peer = std::move(peer)](boost::system::error_code ec) mutable {
-          if (self->stopped_) return;
-          if (ec) {
-            self->teardown(
-                fmt::format("TLS handshake with {} failed: {}", peer.address, ec.message()), true);
-            return;
-          }
-          SSL* native = self->stream_.native_handle();
-          peer.tls_protocol = SSL_get_version(native);
-          peer.tls_cipher = SSL_get_cipher_name(native);
-          spdlog::debug("TLS connection from {}: {} {}", peer.address, peer.tls_protocol,
-                        peer.tls_cipher);
-          self->start_amqp(std::move(peer));
-        });
+    stream_.async_handshake(ssl::stream_base::server, [self, peer = std::move(peer)](
+                                                          boost::system::error_code ec) mutable {
+      if (self->stopped_) return;
+      if (ec) {
+        self->teardown(fmt::format("TLS handshake with {} failed: {}", peer.address, ec.message()),
+                       true);
+        return;
+      }
+      SSL* native = self->stream_.native_handle();
+      peer.tls_protocol = SSL_get_version(native);
+      peer.tls_cipher = SSL_get_cipher_name(native);
+      spdlog::debug("TLS connection from {}: {} {}", peer.address, peer.tls_protocol,
+                    peer.tls_cipher);
+      self->start_amqp(std::move(peer));
+    });
   }
 
   void start_amqp(PeerInfo peer) {
@@ -347,8 +347,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   void accept(const std::shared_ptr<Listener>& listener) {
     listener->acceptor->async_accept(
-        asio::make_strand(ioc), [self = shared_from_this(), listener](boost::system::error_code ec,
-                                                                      tcp::socket socket) {
+        asio::make_strand(ioc),
+        [self = shared_from_this(), listener](boost::system::error_code ec, tcp::socket socket) {
           if (ec) {
             if (ec == asio::error::operation_aborted) return;
             spdlog::warn("accept failed: {}", ec.message());

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -37,11 +38,13 @@ Status check_readable(std::string_view what, const std::string& path) {
   return Status();
 }
 
-Status load_failed(std::string_view what, const std::string& path,
+// `expected`: what the file should hold, since OpenSSL's reasons ("no start line",
+// "unsupported") do not say.
+Status load_failed(std::string_view what, const std::string& path, std::string_view expected,
                    const boost::system::error_code& ec) {
   ERR_clear_error();  // leave nothing behind for the next OpenSSL call on this thread
-  return invalid_argument(
-      fmt::format("cannot load {} from '{}': {} (expected PEM)", what, path, ec.message()));
+  return invalid_argument(fmt::format("cannot load {} from '{}' ({} expected): {}", what, path,
+                                      expected, ec.message()));
 }
 
 Status configure(ssl::context& ctx, const TlsOptions& options) {
@@ -71,19 +74,25 @@ Status configure(ssl::context& ctx, const TlsOptions& options) {
 
   boost::system::error_code ec;
   ctx.use_certificate_chain_file(options.cert_file, ec);
-  if (ec) return load_failed("the TLS certificate chain", options.cert_file, ec);
+  if (ec)
+    return load_failed("the TLS certificate chain", options.cert_file, "PEM certificates", ec);
   ctx.use_private_key_file(options.key_file, ssl::context::pem, ec);
-  if (ec) {
-    return load_failed("the TLS private key (unencrypted)", options.key_file, ec);
-  }
-  if (SSL_CTX_check_private_key(native) != 1) {
+  // OpenSSL 3 compares the key with the certificate as it loads it; older versions leave
+  // that to SSL_CTX_check_private_key.
+  const bool mismatch = (ec && ec.category() == boost::asio::error::get_ssl_category() &&
+                         ERR_GET_REASON(ec.value()) == X509_R_KEY_VALUES_MISMATCH) ||
+                        (!ec && SSL_CTX_check_private_key(native) != 1);
+  if (mismatch) {
     ERR_clear_error();
     return invalid_argument(fmt::format("TLS private key '{}' does not match the certificate '{}'",
                                         options.key_file, options.cert_file));
   }
+  if (ec) {
+    return load_failed("the TLS private key", options.key_file, "an unencrypted PEM key", ec);
+  }
   if (!options.ca_file.empty()) {
     ctx.load_verify_file(options.ca_file, ec);
-    if (ec) return load_failed("the TLS CA certificates", options.ca_file, ec);
+    if (ec) return load_failed("the TLS CA certificates", options.ca_file, "PEM certificates", ec);
     // The issuers a client may pick its certificate from (certificate_authorities).
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.ca_file.c_str());
     if (names != nullptr) SSL_CTX_set_client_CA_list(native, names);
