@@ -14,6 +14,8 @@ packages=(
   amqp-specs
   # real clients the integration tests drive
   python3-pika amqp-tools
+  # the openssl CLI: the TLS integration tests make a throwaway CA with it
+  openssl
 )
 
 missing=()

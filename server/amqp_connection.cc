@@ -342,6 +342,7 @@ void AmqpConnection::on_open(const protocol::ConnectionOpen& m) {
     entry->user = user_;
     entry->vhost = m.virtual_host;
     entry->auth_mechanism = mechanism_;
+    entry->tls = peer_.tls;
     entry->client_properties = client_properties_;
     entry->connected_at = SystemClock::instance().now_ms();
     entry->frame_max = frame_max_;

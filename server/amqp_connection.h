@@ -35,6 +35,7 @@ struct ServerLimits {
   uint16_t heartbeat = 60;  // seconds
 };
 
+// Who is on the other end of the socket (the management API will show it).
 struct PeerInfo {
   std::string address;  // "127.0.0.1:51234", for logs
   bool loopback = true;
@@ -43,6 +44,9 @@ struct PeerInfo {
   uint16_t peer_port = 0;
   std::string local_host;
   uint16_t local_port = 0;
+  bool tls = false;          // connected through a TLS listener (amqps)
+  std::string tls_protocol;  // once handshaken: "TLSv1.3", "TLSv1.2"; empty without TLS
+  std::string tls_cipher;    // once handshaken: "TLS_AES_256_GCM_SHA384"; empty without TLS
 };
 
 // What the socket owner should do after feeding input.
@@ -84,6 +88,9 @@ class AmqpConnection {
   // The socket is gone (or about to close): closes every channel, requeueing unacked
   // messages, and the broker connection. Idempotent.
   void shutdown();
+
+  // The socket's peer as the listener saw it (address, loopback, TLS details).
+  const PeerInfo& peer() const { return peer_; }
 
   // For channels.
   broker::BrokerCore& core() { return core_; }

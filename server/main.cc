@@ -1,5 +1,6 @@
 // burrowd: the standalone broker. Parses the command line, opens the broker core, listens
-// for AMQP 0-9-1, prints one ready line to stdout and runs until SIGINT or SIGTERM.
+// for AMQP 0-9-1 (and amqps when given a certificate), prints one ready line to stdout and
+// runs until SIGINT or SIGTERM.
 #include <signal.h>
 
 #include <boost/program_options.hpp>
@@ -8,9 +9,11 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "base/logging.h"
@@ -18,6 +21,7 @@
 #include "server/management/api.h"
 #include "server/management/http_server.h"
 #include "server/server.h"
+#include "server/tls.h"
 
 namespace po = boost::program_options;
 
@@ -36,6 +40,10 @@ struct Flags {
   uint64_t memory_budget_mb = 0;
   int http_port = 15672;
   std::string definitions;
+  // amqps, named after RabbitMQ's ssl_options; on only with both cert and key.
+  burrow::server::TlsOptions tls;
+  int tls_port = 5671;
+  bool tls_enabled() const { return !tls.cert_file.empty(); }
 };
 
 // Returns false (after printing why) when the command line is not usable.
@@ -68,7 +76,19 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "management HTTP API and /metrics port (RabbitMQ's 15672); 0 picks a free port, -1 "
       "turns the API off")(
       "definitions", po::value<std::string>(&flags.definitions),
-      "a definitions.json file (RabbitMQ's format) to load at start");
+      "a definitions.json file (RabbitMQ's format) to load at start")(
+      "tls-cert", po::value<std::string>(&flags.tls.cert_file),
+      "PEM certificate chain for amqps (with --tls-key turns the TLS listener on)")(
+      "tls-key", po::value<std::string>(&flags.tls.key_file),
+      "PEM private key of --tls-cert (unencrypted)")(
+      "tls-ca", po::value<std::string>(&flags.tls.ca_file),
+      "PEM CA certificates that client certificates are verified against")(
+      "tls-verify-peer", po::bool_switch(&flags.tls.verify_peer),
+      "ask amqps clients for a certificate and verify it against --tls-ca")(
+      "tls-fail-if-no-peer-cert", po::bool_switch(&flags.tls.fail_if_no_peer_cert),
+      "with --tls-verify-peer: refuse amqps clients that present no certificate")(
+      "tls-port", po::value<int>(&flags.tls_port)->default_value(flags.tls_port),
+      "amqps port; 0 picks a free port (printed on the ready line)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -98,6 +118,33 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
     exit_code = 2;
     return false;
   }
+  if (flags.tls.cert_file.empty() != flags.tls.key_file.empty()) {
+    std::cerr << "burrowd: --tls-cert and --tls-key must be given together\n";
+    exit_code = 2;
+    return false;
+  }
+  if (!flags.tls_enabled() && (!flags.tls.ca_file.empty() || flags.tls.verify_peer ||
+                               flags.tls.fail_if_no_peer_cert || !vm["tls-port"].defaulted())) {
+    std::cerr << "burrowd: --tls-ca, --tls-verify-peer, --tls-fail-if-no-peer-cert and "
+                 "--tls-port need --tls-cert and --tls-key\n";
+    exit_code = 2;
+    return false;
+  }
+  if (flags.tls.fail_if_no_peer_cert && !flags.tls.verify_peer) {
+    std::cerr << "burrowd: --tls-fail-if-no-peer-cert needs --tls-verify-peer\n";
+    exit_code = 2;
+    return false;
+  }
+  if (flags.tls.verify_peer && flags.tls.ca_file.empty()) {
+    std::cerr << "burrowd: --tls-verify-peer needs --tls-ca\n";
+    exit_code = 2;
+    return false;
+  }
+  if (flags.tls_port < 0 || flags.tls_port > 65535) {
+    std::cerr << "burrowd: --tls-port must be between 0 and 65535\n";
+    exit_code = 2;
+    return false;
+  }
   return true;
 }
 
@@ -119,6 +166,17 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // Checked before the data directory is touched: a bad certificate path is a usage error.
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
+  if (flags.tls_enabled()) {
+    auto made = burrow::server::make_tls_server_context(flags.tls);
+    if (!made.ok()) {
+      std::cerr << "burrowd: " << made.status().message() << "\n";
+      return 2;
+    }
+    tls_context = std::move(*made);
+  }
 
   burrow::Options options;
   options.in_memory = flags.in_memory;
@@ -163,7 +221,9 @@ int main(int argc, char** argv) {
     std::cerr << "burrowd: " << port.status().message() << "\n";
     return 1;
   }
-  std::vector<std::string> urls{"amqp://" + flags.bind + ":" + std::to_string(*port)};
+  // The ready line lists every listener's URL, separated by spaces: AMQP first (harnesses
+  // take the first one), then HTTP, then amqps.
+  std::vector<std::string> urls{fmt::format("amqp://{}:{}", flags.bind, *port)};
   api.add_listener({"amqp", flags.bind, *port});
   burrow::server::management::HttpServer http(
       [&api](const burrow::server::management::HttpRequest& request) {
@@ -175,12 +235,20 @@ int main(int argc, char** argv) {
       std::cerr << "burrowd: " << http_port.status().message() << "\n";
       return 1;
     }
-    urls.push_back("http://" + flags.bind + ":" + std::to_string(*http_port));
+    urls.push_back(fmt::format("http://{}:{}", flags.bind, *http_port));
     api.add_listener({"http", flags.bind, *http_port});
   }
-  std::string ready = "burrowd listening on";
-  for (const auto& url : urls) ready += " " + url;
-  std::printf("%s\n", ready.c_str());
+  if (tls_context) {
+    auto tls_port =
+        server.listen_tls(flags.bind, static_cast<uint16_t>(flags.tls_port), tls_context);
+    if (!tls_port.ok()) {
+      std::cerr << "burrowd: " << tls_port.status().message() << "\n";
+      return 1;
+    }
+    urls.push_back(fmt::format("amqps://{}:{}", flags.bind, *tls_port));
+    api.add_listener({"amqp/ssl", flags.bind, *tls_port});
+  }
+  std::printf("burrowd listening on %s\n", fmt::format("{}", fmt::join(urls, " ")).c_str());
   std::fflush(stdout);
 
   int sig = 0;

@@ -1,6 +1,8 @@
-// Server and Session: the only code that touches sockets. A Session owns one TCP socket and
-// runs its AmqpConnection on a strand: reads feed on_input, OutputBuffer wakes trigger
-// batched writes, timers drive the handshake timeout, heartbeats and delayed closes.
+// Server and Session: the only code that touches sockets. A Session owns one connection's
+// stream - a TCP socket, or a TLS stream over one for amqps - and runs its AmqpConnection on
+// a strand: reads feed on_input, OutputBuffer wakes trigger batched writes, timers drive the
+// handshake timeouts, heartbeats and delayed closes. The session is one template over the
+// stream type; only the TLS handshake and the socket calls differ.
 #include "server/server.h"
 
 #include <spdlog/spdlog.h>
@@ -9,16 +11,19 @@
 #include <condition_variable>
 #include <mutex>
 #include <set>
+#include <type_traits>
 #include <vector>
 
 #include "broker/broker_core.h"
-#include "server/asio.h"
+#include "server/asio_ssl.h"
 
 namespace burrow::server {
 
 namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using TlsStream = ssl::stream<tcp::socket>;
 
 namespace {
 
@@ -26,26 +31,43 @@ constexpr size_t kReadChunk = 64 * 1024;
 
 }  // namespace
 
-class Session : public std::enable_shared_from_this<Session> {
+// What Server needs from a session of any stream type. Methods run on the session's strand.
+class Session {
  public:
   // The socket's executor: a strand (the acceptor gives each socket its own), shared by the
   // socket's operations, the timer and posted work, so they never run concurrently.
   using Strand = asio::any_io_executor;
 
-  Session(tcp::socket socket, broker::BrokerCore& core, const ServerOptions& options,
-          ConnectionRegistry& registry, std::function<void(Session*)> on_done)
-      : strand_(socket.get_executor()),
-        socket_(std::move(socket)),
+  virtual ~Session() = default;
+  virtual void start() = 0;
+  // Called on the strand by Server::stop.
+  virtual void close_now() = 0;
+  virtual Strand& strand() = 0;
+};
+
+// Stream is tcp::socket (amqp) or ssl::stream<tcp::socket> (amqps).
+template <typename Stream>
+class BasicSession final : public Session,
+                           public std::enable_shared_from_this<BasicSession<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  // `stream_args` construct the Stream: (socket) or (socket, ssl context).
+  template <typename... StreamArgs>
+  BasicSession(broker::BrokerCore& core, const ServerOptions& options, ConnectionRegistry& registry,
+               std::function<void(Session*)> on_done, StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...),
+        strand_(stream_.get_executor()),
         options_(options),
         timer_(strand_),
         core_(core),
         registry_(registry),
         on_done_(std::move(on_done)) {}
 
-  void start() {
+  void start() override {
     boost::system::error_code ec;
-    socket_.set_option(tcp::no_delay(true), ec);
-    auto remote = socket_.remote_endpoint(ec);
+    socket().set_option(tcp::no_delay(true), ec);
+    auto remote = socket().remote_endpoint(ec);
     PeerInfo peer;
     peer.address =
         ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
@@ -54,11 +76,61 @@ class Session : public std::enable_shared_from_this<Session> {
       peer.peer_host = remote.address().to_string();
       peer.peer_port = remote.port();
     }
-    if (auto local = socket_.local_endpoint(ec); !ec) {
+    if (auto local = socket().local_endpoint(ec); !ec) {
       peer.local_host = local.address().to_string();
       peer.local_port = local.port();
     }
-    std::weak_ptr<Session> weak = weak_from_this();
+    peer.tls = kTls;
+    if constexpr (kTls) {
+      tls_handshake(std::move(peer));
+    } else {
+      start_amqp(std::move(peer));
+    }
+  }
+
+  void close_now() override { teardown("server shutting down"); }
+
+  Strand& strand() override { return strand_; }
+
+ private:
+  tcp::socket& socket() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
+  // amqps: the TLS handshake, bounded by the handshake timeout, comes before the AMQP one.
+  // A failure closes this socket only. Instantiated for TLS streams only.
+  void tls_handshake(PeerInfo peer) {
+    auto self = this->shared_from_this();
+    timer_.expires_after(std::chrono::milliseconds(options_.handshake_timeout_ms));
+    timer_.async_wait([self](boost::system::error_code ec) {
+      // A completed handshake may race with an expiry already queued: conn_ tells.
+      if (ec || self->stopped_ || self->conn_) return;
+      self->teardown("TLS handshake timeout from " + self->tls_peer_address_, true);
+    });
+    tls_peer_address_ = peer.address;
+    stream_.async_handshake(ssl::stream_base::server, [self, peer = std::move(peer)](
+                                                          boost::system::error_code ec) mutable {
+      if (self->stopped_) return;
+      if (ec) {
+        self->teardown(fmt::format("TLS handshake with {} failed: {}", peer.address, ec.message()),
+                       true);
+        return;
+      }
+      SSL* native = self->stream_.native_handle();
+      peer.tls_protocol = SSL_get_version(native);
+      peer.tls_cipher = SSL_get_cipher_name(native);
+      spdlog::debug("TLS connection from {}: {} {}", peer.address, peer.tls_protocol,
+                    peer.tls_cipher);
+      self->start_amqp(std::move(peer));
+    });
+  }
+
+  void start_amqp(PeerInfo peer) {
+    std::weak_ptr<BasicSession> weak = this->weak_from_this();
     out_ = std::make_shared<OutputBuffer>([weak] {
       if (auto self = weak.lock()) asio::post(self->strand_, [self] { self->flush(); });
     });
@@ -80,12 +152,6 @@ class Session : public std::enable_shared_from_this<Session> {
     read();
   }
 
-  // Called on the strand by Server::stop.
-  void close_now() { teardown("server shutting down"); }
-
-  Strand& strand() { return strand_; }
-
- private:
   void read() {
     if (stopped_ || reading_stopped_) return;
     if (in_.size() - end_ < 4096) {
@@ -97,16 +163,18 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       if (in_.size() - end_ < 4096) in_.resize(in_.size() * 2);
     }
-    socket_.async_read_some(asio::buffer(in_.data() + end_, in_.size() - end_),
-                            [self = shared_from_this()](boost::system::error_code ec, size_t n) {
-                              self->on_read(ec, n);
-                            });
+    stream_.async_read_some(asio::buffer(in_.data() + end_, in_.size() - end_),
+                            [self = this->shared_from_this()](boost::system::error_code ec,
+                                                              size_t n) { self->on_read(ec, n); });
   }
 
   void on_read(boost::system::error_code ec, size_t n) {
     if (stopped_) return;
     if (ec) {
-      teardown(ec == asio::error::eof ? "" : ec.message());
+      // A TLS client that drops the TCP connection without close_notify ends the same way
+      // as a plain one that closes its socket.
+      const bool eof = ec == asio::error::eof || ec == ssl::error::stream_truncated;
+      teardown(eof ? "" : ec.message());
       return;
     }
     end_ += n;
@@ -149,22 +217,22 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     writing_ = true;
-    asio::async_write(socket_, asio::buffer(writing_buf_),
-                      [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+    asio::async_write(stream_, asio::buffer(writing_buf_),
+                      [self = this->shared_from_this()](boost::system::error_code ec, size_t n) {
                         self->writing_ = false;
                         if (ec) {
                           self->teardown(ec.message());
                           return;
                         }
-                        self->conn_->note_sent(n);
                         self->last_write_ = Clock::now();
+                        self->conn_->note_sent(n);
                         self->flush();
                       });
   }
 
   void arm_timer(std::chrono::milliseconds period) {
     timer_.expires_after(period);
-    timer_.async_wait([self = shared_from_this(), period](boost::system::error_code ec) {
+    timer_.async_wait([self = this->shared_from_this(), period](boost::system::error_code ec) {
       if (ec || self->stopped_) return;
       self->on_tick();
       self->arm_timer(self->tick_period(period));
@@ -207,28 +275,36 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
-  void teardown(const std::string& why) {
+  // Closes the socket (without a TLS close_notify: the AMQP close handshake has already
+  // ended the conversation, and clients treat the TCP close as the end). `warn`: a TLS
+  // handshake failure, which happens before there is an AMQP connection to log it.
+  void teardown(const std::string& why, bool warn = false) {
     if (stopped_) return;
     stopped_ = true;
-    if (!why.empty()) spdlog::info("closing AMQP connection: {}", why);
-    conn_->shutdown();
-    out_->close();
+    if (warn) {
+      spdlog::warn("{}", why);
+    } else if (!why.empty()) {
+      spdlog::info("closing AMQP connection: {}", why);
+    }
+    if (conn_) conn_->shutdown();
+    if (out_) out_->close();
     boost::system::error_code ec;
     timer_.cancel();
-    socket_.shutdown(tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    socket().shutdown(tcp::socket::shutdown_both, ec);
+    socket().close(ec);
     if (on_done_) on_done_(this);
   }
 
+  Stream stream_;
   Strand strand_;
-  tcp::socket socket_;
   const ServerOptions& options_;
   asio::steady_timer timer_;
   broker::BrokerCore& core_;
   ConnectionRegistry& registry_;
   std::function<void(Session*)> on_done_;
   std::shared_ptr<OutputBuffer> out_;
-  std::unique_ptr<AmqpConnection> conn_;
+  std::unique_ptr<AmqpConnection> conn_;  // null until the TLS handshake is done
+  std::string tls_peer_address_;          // for the TLS handshake timeout's log line
 
   std::vector<char> in_;
   size_t begin_ = 0;
@@ -240,36 +316,76 @@ class Session : public std::enable_shared_from_this<Session> {
   bool close_after_flush_ = false;
   Clock::time_point last_read_;
   Clock::time_point last_write_;
-  Clock::time_point deadline_;          // handshake must finish by then
+  Clock::time_point deadline_;          // AMQP handshake must finish by then
   Clock::time_point delayed_close_;     // silent close at this time
   Clock::time_point closing_deadline_;  // waiting for close-ok until then
 };
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  // One bound port; `tls` is null for plain AMQP.
+  struct Listener {
+    std::unique_ptr<tcp::acceptor> acceptor;
+    std::shared_ptr<ssl::context> tls;
+  };
+
   Impl(broker::BrokerCore& core, ServerOptions options)
       : core(core), options(options), ioc(core.workers().io_context()) {}
 
-  void accept() {
-    acceptor->async_accept(
+  Result<uint16_t> listen(const std::string& address, uint16_t port,
+                          std::shared_ptr<ssl::context> tls) {
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(address, ec);
+    if (ec) return Status(StatusCode::kInvalidArgument, "invalid bind address '" + address + "'");
+    tcp::endpoint endpoint(addr, port);
+    auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(ioc));
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return Status(StatusCode::kIoError, "cannot listen on " + address + ":" +
+                                              std::to_string(port) + ": " + ec.message());
+    }
+    uint16_t bound = acceptor->local_endpoint().port();
+    auto listener = std::make_shared<Listener>(Listener{std::move(acceptor), std::move(tls)});
+    {
+      std::lock_guard lock(mu);
+      if (stopping) return Status(StatusCode::kClosed, "server stopped");
+      listeners.push_back(listener);
+    }
+    accept(listener);
+    return bound;
+  }
+
+  void accept(const std::shared_ptr<Listener>& listener) {
+    listener->acceptor->async_accept(
         asio::make_strand(ioc),
-        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        [self = shared_from_this(), listener](boost::system::error_code ec, tcp::socket socket) {
           if (ec) {
             if (ec == asio::error::operation_aborted) return;
             spdlog::warn("accept failed: {}", ec.message());
-            self->accept();
+            self->accept(listener);
             return;
           }
-          self->start_session(std::move(socket));
-          self->accept();
+          self->start_session(std::move(socket), listener->tls);
+          self->accept(listener);
         });
   }
 
-  void start_session(tcp::socket socket) {
+  void start_session(tcp::socket socket, const std::shared_ptr<ssl::context>& tls) {
     std::weak_ptr<Impl> weak = weak_from_this();
-    auto session =
-        std::make_shared<Session>(std::move(socket), core, options, registry, [weak](Session* s) {
-          if (auto self = weak.lock()) self->forget(s);
-        });
+    auto on_done = [weak](Session* s) {
+      if (auto self = weak.lock()) self->forget(s);
+    };
+    std::shared_ptr<Session> session;
+    if (tls) {
+      session = std::make_shared<BasicSession<TlsStream>>(core, options, registry, std::move(on_done),
+                                                          std::move(socket), *tls);
+    } else {
+      session = std::make_shared<BasicSession<tcp::socket>>(core, options, registry,
+                                                            std::move(on_done),
+                                                            std::move(socket));
+    }
     {
       std::lock_guard lock(mu);
       if (stopping) return;
@@ -292,11 +408,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   broker::BrokerCore& core;
   const ServerOptions options;
   asio::io_context& ioc;
-  std::unique_ptr<tcp::acceptor> acceptor;
   std::mutex mu;
   std::condition_variable cv;
-  std::set<std::shared_ptr<Session>> sessions;
-  bool stopping = false;
+  std::vector<std::shared_ptr<Listener>> listeners;  // guarded by mu
+  std::set<std::shared_ptr<Session>> sessions;       // guarded by mu
+  bool stopping = false;                             // guarded by mu
   ConnectionRegistry registry;
 };
 
@@ -308,37 +424,29 @@ Server::~Server() { stop(); }
 ConnectionRegistry& Server::connections() { return impl_->registry; }
 
 Result<uint16_t> Server::listen(const std::string& address, uint16_t port) {
-  boost::system::error_code ec;
-  auto addr = asio::ip::make_address(address, ec);
-  if (ec) return Status(StatusCode::kInvalidArgument, "invalid bind address '" + address + "'");
-  tcp::endpoint endpoint(addr, port);
-  auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(impl_->ioc));
-  acceptor->open(endpoint.protocol(), ec);
-  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor->bind(endpoint, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status(StatusCode::kIoError,
-                  "cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message());
-  }
-  uint16_t bound = acceptor->local_endpoint().port();
-  impl_->acceptor = std::move(acceptor);
-  impl_->accept();
-  return bound;
+  return impl_->listen(address, port, nullptr);
+}
+
+Result<uint16_t> Server::listen_tls(const std::string& address, uint16_t port,
+                                    std::shared_ptr<ssl::context> tls) {
+  if (!tls) return invalid_argument("listen_tls needs a TLS context");
+  return impl_->listen(address, port, std::move(tls));
 }
 
 void Server::stop() {
   std::vector<std::shared_ptr<Session>> sessions;
+  std::vector<std::shared_ptr<Impl::Listener>> listeners;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping) return;
     impl_->stopping = true;
     sessions.assign(impl_->sessions.begin(), impl_->sessions.end());
+    listeners = impl_->listeners;
   }
-  if (impl_->acceptor) {
-    asio::post(impl_->acceptor->get_executor(), [impl = impl_] {
+  for (auto& listener : listeners) {
+    asio::post(listener->acceptor->get_executor(), [listener] {
       boost::system::error_code ec;
-      impl->acceptor->close(ec);
+      listener->acceptor->close(ec);
     });
   }
   for (auto& s : sessions) asio::post(s->strand(), [s] { s->close_now(); });

@@ -1,5 +1,5 @@
-// The AMQP 0-9-1 listener: accepts TCP connections and runs one AmqpConnection per socket on
-// the broker's worker threads.
+// The AMQP 0-9-1 listener: accepts TCP connections (plain, or TLS for amqps) and runs one
+// AmqpConnection per socket on the broker's worker threads.
 #pragma once
 
 #include <cstdint>
@@ -13,13 +13,18 @@
 namespace burrow::broker {
 class BrokerCore;
 }
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace burrow::server {
 
 struct ServerOptions {
   ServerLimits limits;
-  // A connection must complete the handshake (through connection.open) within this time
-  // (RabbitMQ's handshake_timeout).
+  // A connection must complete the AMQP handshake (through connection.open) within this time
+  // (RabbitMQ's handshake_timeout). On a TLS listener the TLS handshake gets the same time
+  // first, and the AMQP handshake's clock starts when it is done (as RabbitMQ's
+  // ssl_handshake_timeout and handshake_timeout).
   int handshake_timeout_ms = 10000;
   // RabbitMQ's SILENT_CLOSE_DELAY: how long a refused handshake or a framing error waits
   // before the socket is closed.
@@ -42,6 +47,12 @@ class Server {
   Result<uint16_t> listen(const std::string& address, uint16_t port);
   // The open connections (management).
   ConnectionRegistry& connections();
+  // Like listen, for amqps: each accepted socket does a TLS handshake with `tls` (see
+  // make_tls_server_context in server/tls.h) before the AMQP handshake. A failed TLS
+  // handshake closes that socket only (logged at warn). May be called with listen, for
+  // several ports. Errors: as listen; kInvalidArgument if `tls` is null.
+  Result<uint16_t> listen_tls(const std::string& address, uint16_t port,
+                              std::shared_ptr<boost::asio::ssl::context> tls);
   // Stops accepting and closes every connection (their unacked messages are requeued).
   // Idempotent; blocks until the sessions are torn down.
   void stop();

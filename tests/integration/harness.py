@@ -35,12 +35,20 @@ PROTOCOL_HEADER = b'AMQP\x00\x00\x09\x01'
 # ---------------------------------------------------------------------------
 
 class BrokerUnderTest:
-    """Either a burrowd child process or an external broker given by URL."""
+    """Either a burrowd child process or an external broker given by URL.
 
-    def __init__(self):
+    extra_args are appended to burrowd's command line (ignored for an
+    external broker). urls lists the ready line's URLs (amqp first).
+    """
+
+    def __init__(self, extra_args=()):
         self.proc = None
         self.output = []
         self._readers = []
+        self.extra_args = list(extra_args)
+        self.urls = []
+        # The management API's base URL (HTTP_URL_UNDER_TEST with an external broker).
+        self.http_url = os.environ.get('HTTP_URL_UNDER_TEST') or None
         url = os.environ.get('AMQP_URL_UNDER_TEST')
         if url:
             self._use_url(url)
@@ -48,6 +56,7 @@ class BrokerUnderTest:
             self._start_burrowd()
 
     def _use_url(self, url):
+        self.urls = [url]
         parts = urllib.parse.urlparse(url)
         self.host = parts.hostname or '127.0.0.1'
         self.port = parts.port or 5672
@@ -65,15 +74,15 @@ class BrokerUnderTest:
         self.user, self.password, self.vhost = 'guest', 'guest', '/'
         self.proc = subprocess.Popen(
             [binary, '--port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--in-memory',
-             '--log-level', 'warn'],
+             '--log-level', 'warn'] + self.extra_args,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._drain(self.proc.stderr, 'stderr')
         line = self._read_ready_line()
         self._drain(self.proc.stdout, 'stdout')
-        urls = line[len('burrowd listening on '):].split()
-        url = urls[0]
-        self.http_url = urls[1] if len(urls) > 1 else None
-        parts = urllib.parse.urlparse(url)
+        # A space-separated list of URLs; the first is the AMQP one.
+        self.urls = line[len('burrowd listening on '):].split()
+        self.http_url = next((u for u in self.urls if u.startswith('http://')), None)
+        parts = urllib.parse.urlparse(self.urls[0])
         self.host, self.port = parts.hostname, parts.port
         if not self.port:
             self._kill()
@@ -127,6 +136,13 @@ class BrokerUnderTest:
             thread.join(2)
         self.proc.stdout.close()
         self.proc.stderr.close()
+
+    def url(self, scheme):
+        """The ready line's URL with this scheme ('amqps'), or None."""
+        for url in self.urls:
+            if url.startswith(scheme + '://'):
+                return url
+        return None
 
     def stderr_text(self):
         return b''.join(c for n, c in self.output
@@ -188,11 +204,12 @@ class BrokerTestCase(unittest.TestCase):
     """Base class: one broker per test class, per-test watchdog and cleanup."""
 
     broker = None
+    burrowd_args = ()  # extra burrowd flags for this class
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.broker = BrokerUnderTest()
+        cls.broker = BrokerUnderTest(cls.burrowd_args)
 
     @classmethod
     def tearDownClass(cls):
