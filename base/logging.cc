@@ -1,6 +1,7 @@
 // spdlog setup.
 #include "base/logging.h"
 
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -8,7 +9,7 @@
 
 namespace burrow {
 
-Status init_logging(std::string_view level) {
+Status init_logging(std::string_view level, std::string_view file) {
   auto parsed = spdlog::level::from_str(std::string(level));
   if (parsed == spdlog::level::off && level != "off") {
     return invalid_argument("unknown log level '" + std::string(level) + "'");
@@ -18,6 +19,14 @@ Status init_logging(std::string_view level) {
     spdlog::set_default_logger(l);
     return l;
   }();
+  if (!file.empty()) {
+    try {
+      logger->sinks().push_back(
+          std::make_shared<spdlog::sinks::basic_file_sink_mt>(std::string(file), false));
+    } catch (const spdlog::spdlog_ex& e) {
+      return Status(StatusCode::kIoError, "cannot open log file: " + std::string(e.what()));
+    }
+  }
   logger->set_level(parsed);
   return Status();
 }

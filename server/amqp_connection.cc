@@ -108,6 +108,35 @@ void AmqpConnection::force_close(const std::string& reason) {
   close_with(MethodError{Status(StatusCode::kConnectionForced, reason), 0, 0});
 }
 
+void AmqpConnection::set_resource_alarm(bool memory, bool disk) {
+  memory_alarm_ = memory;
+  disk_alarm_ = disk;
+  if (memory || disk) {
+    if (published_ && !blocked_ && phase_ == Phase::kRunning) block();
+  } else if (blocked_) {
+    blocked_ = false;
+    if (sent_blocked_ && phase_ == Phase::kRunning) send(protocol::ConnectionUnblocked{});
+    sent_blocked_ = false;
+  }
+  update_state();
+}
+
+void AmqpConnection::block() {
+  blocked_ = true;
+  if (client_has_capability("connection.blocked")) {
+    send(protocol::ConnectionBlocked{memory_alarm_ ? "low on memory" : "low on disk"});
+    sent_blocked_ = true;
+  }
+  spdlog::info("connection from {}: blocked by a resource alarm", peer_.address);
+}
+
+// management's connection state: running, blocking (alarm on, not published yet), blocked.
+void AmqpConnection::update_state() {
+  if (!entry_) return;
+  const int state = blocked_ ? 2 : (memory_alarm_ || disk_alarm_) ? 1 : 0;
+  entry_->state.store(state, std::memory_order_relaxed);
+}
+
 void AmqpConnection::note_sent(size_t bytes) {
   if (entry_) {
     entry_->send_oct.fetch_add(bytes, std::memory_order_relaxed);
@@ -158,6 +187,7 @@ size_t AmqpConnection::on_input(std::string_view data) {
     if (*n == 0) break;
     used += *n;
     on_frame(frame);
+    if (blocked_) break;  // an alarm: the rest waits until it clears
   }
   flush_channels();
   if (entry_) {
@@ -321,6 +351,14 @@ void AmqpConnection::on_tune_ok(const protocol::ConnectionTuneOk& m) {
 }
 
 void AmqpConnection::on_open(const protocol::ConnectionOpen& m) {
+  if (limits_.max_connections != 0 && registry_ != nullptr &&
+      registry_->size() >= limits_.max_connections) {
+    close_with(MethodError{not_allowed(fmt::format("connection refused: node connection limit "
+                                                   "({}) is reached",
+                                                   limits_.max_connections)),
+                           kConnectionClass, protocol::ConnectionOpen::kMethodId});
+    return;
+  }
   auto conn = core_.connect(broker::ConnectInfo{user_, m.virtual_host});
   if (!conn.ok()) {
     close_with(MethodError{conn.status(), kConnectionClass, protocol::ConnectionOpen::kMethodId});
@@ -355,6 +393,7 @@ void AmqpConnection::on_open(const protocol::ConnectionOpen& m) {
     }
     entry_ = entry;
     registry_->add(std::move(entry));
+    update_state();
   }
   spdlog::info("connection from {}: user '{}' authenticated and granted access to vhost '{}'",
                peer_.address, user_, m.virtual_host);
@@ -400,7 +439,15 @@ void AmqpConnection::on_channel_frame(const protocol::Frame& frame) {
     ch = std::make_unique<AmqpChannel>(*this, number);
     ++open_channels_;
   }
+  const bool publish = frame.type == protocol::FrameType::kMethod && frame.payload.size() >= 4 &&
+                       frame.payload[0] == 0 && frame.payload[1] == 60 && frame.payload[2] == 0 &&
+                       frame.payload[3] == 40;
+  if (publish) published_ = true;
   MethodError error = ch->handle_frame(frame);
+  if (publish && (memory_alarm_ || disk_alarm_) && !blocked_ && phase_ == Phase::kRunning) {
+    block();
+    update_state();
+  }
   if (error.status.code() == StatusCode::kInternalError) {
     // An internal failure is RabbitMQ's crashed channel: its close names no method.
     error.class_id = error.method_id = 0;

@@ -33,6 +33,9 @@ struct ServerLimits {
   uint32_t frame_max = 131072;
   uint16_t channel_max = 2047;
   uint16_t heartbeat = 60;  // seconds
+  // Open connections beyond this many are refused at connection.open with 530 (RabbitMQ's
+  // connection_max; needs the registry). Default: 0 = no limit.
+  size_t max_connections = 0;
 };
 
 // Who is on the other end of the socket (the management API will show it).
@@ -120,6 +123,11 @@ class AmqpConnection {
   void force_close(const std::string& reason);
   // Bytes the socket wrote for this connection.
   void note_sent(size_t bytes);
+  // A memory or disk alarm is on or off (server/resource_alarms.h). While one is on, a
+  // connection that publishes is blocked: told with connection.blocked when the client has
+  // the capability, and reading_paused() until the alarms clear (then connection.unblocked).
+  void set_resource_alarm(bool memory, bool disk);
+  bool reading_paused() const { return blocked_; }
   // For channels: their broker channel opened or closed (management lists them).
   void on_channel_opened(uint16_t number, const std::shared_ptr<broker::Channel>& channel);
   void on_channel_closed(uint16_t number);
@@ -176,6 +184,13 @@ class AmqpConnection {
   std::function<void(Task)> poster_;
   ConnectionRegistry* const registry_;
   ConnectionEntryPtr entry_;  // set while open and registered
+  bool memory_alarm_ = false;
+  bool disk_alarm_ = false;
+  bool published_ = false;     // a basic.publish arrived on this connection
+  bool blocked_ = false;       // not reading: published while an alarm is on
+  bool sent_blocked_ = false;  // connection.blocked sent, unblocked owed
+  void block();
+  void update_state();
 };
 
 template <typename M>

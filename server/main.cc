@@ -40,6 +40,15 @@ struct Flags {
   uint64_t memory_budget_mb = 0;
   int http_port = 15672;
   std::string definitions;
+  std::string log_file;
+  // Limits and alarms, RabbitMQ's names and defaults.
+  double vm_memory_high_watermark = 0.4;
+  uint64_t vm_memory_high_watermark_bytes = 0;
+  uint64_t disk_free_limit = 50000000;
+  size_t max_connections = 0;
+  int channel_max = 2047;
+  uint64_t max_message_size = 128ull * 1024 * 1024;
+  int handshake_timeout_ms = 10000;
   // amqps, named after RabbitMQ's ssl_options; on only with both cert and key.
   burrow::server::TlsOptions tls;
   int tls_port = 5671;
@@ -77,6 +86,27 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "turns the API off")(
       "definitions", po::value<std::string>(&flags.definitions),
       "a definitions.json file (RabbitMQ's format) to load at start")(
+      "log-file", po::value<std::string>(&flags.log_file),
+      "also write logs to this file (appended)")(
+      "vm-memory-high-watermark",
+      po::value<double>(&flags.vm_memory_high_watermark)
+          ->default_value(flags.vm_memory_high_watermark),
+      "fraction of physical memory past which publishing connections are blocked")(
+      "vm-memory-high-watermark-bytes",
+      po::value<uint64_t>(&flags.vm_memory_high_watermark_bytes)->default_value(0),
+      "the same as an absolute number of bytes (overrides the fraction when non-zero)")(
+      "disk-free-limit", po::value<uint64_t>(&flags.disk_free_limit)->default_value(flags.disk_free_limit),
+      "bytes of free disk the data directory must keep; below it publishers are blocked")(
+      "max-connections", po::value<size_t>(&flags.max_connections)->default_value(0),
+      "refuse connections beyond this many (530); 0 = no limit")(
+      "channel-max", po::value<int>(&flags.channel_max)->default_value(flags.channel_max),
+      "channels per connection offered in connection.tune (0 = 65535)")(
+      "max-message-size",
+      po::value<uint64_t>(&flags.max_message_size)->default_value(flags.max_message_size),
+      "largest message body accepted, in bytes (at most 536870912)")(
+      "handshake-timeout",
+      po::value<int>(&flags.handshake_timeout_ms)->default_value(flags.handshake_timeout_ms),
+      "ms a connection may take from TCP accept to connection.open")(
       "tls-cert", po::value<std::string>(&flags.tls.cert_file),
       "PEM certificate chain for amqps (with --tls-key turns the TLS listener on)")(
       "tls-key", po::value<std::string>(&flags.tls.key_file),
@@ -110,6 +140,16 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
   }
   if (flags.port < 0 || flags.port > 65535) {
     std::cerr << "burrowd: --port must be between 0 and 65535\n";
+    exit_code = 2;
+    return false;
+  }
+  if (flags.vm_memory_high_watermark <= 0 || flags.vm_memory_high_watermark > 1) {
+    std::cerr << "burrowd: --vm-memory-high-watermark must be in (0, 1]\n";
+    exit_code = 2;
+    return false;
+  }
+  if (flags.channel_max < 0 || flags.channel_max > 65535 || flags.handshake_timeout_ms <= 0) {
+    std::cerr << "burrowd: --channel-max must be 0..65535 and --handshake-timeout positive\n";
     exit_code = 2;
     return false;
   }
@@ -154,7 +194,7 @@ int main(int argc, char** argv) {
   Flags flags;
   int exit_code = 0;
   if (!parse_flags(argc, argv, flags, exit_code)) return exit_code;
-  if (auto s = burrow::init_logging(flags.log_level); !s.ok()) {
+  if (auto s = burrow::init_logging(flags.log_level, flags.log_file); !s.ok()) {
     std::cerr << "burrowd: " << s.message() << "\n";
     return 2;
   }
@@ -187,6 +227,7 @@ int main(int argc, char** argv) {
       flags.durability == "os" ? burrow::Durability::kOs : burrow::Durability::kFsync;
   options.repair = flags.repair;
   options.memory_budget_bytes = flags.memory_budget_mb * 1024 * 1024;
+  options.max_message_size = flags.max_message_size;
   if (!options.in_memory) {
     std::error_code ec;
     std::filesystem::create_directories(options.data_dir, ec);
@@ -201,8 +242,21 @@ int main(int argc, char** argv) {
     std::cerr << "burrowd: " << core.status().to_string() << "\n";
     return 1;
   }
-  burrow::server::Server server(**core);
-  burrow::server::management::ManagementApi api(**core, &server.connections(), {});
+  burrow::server::AlarmOptions alarm_options;
+  alarm_options.memory_high_watermark = flags.vm_memory_high_watermark;
+  alarm_options.memory_limit_bytes = flags.vm_memory_high_watermark_bytes;
+  alarm_options.disk_free_limit_bytes = flags.disk_free_limit;
+  if (!flags.in_memory) alarm_options.disk_path = flags.data_dir;
+  burrow::server::ResourceAlarms alarms(alarm_options);
+  burrow::server::ServerOptions server_options;
+  server_options.alarms = &alarms;
+  server_options.limits.max_connections = flags.max_connections;
+  server_options.limits.channel_max = static_cast<uint16_t>(flags.channel_max);
+  server_options.handshake_timeout_ms = flags.handshake_timeout_ms;
+  burrow::server::Server server(**core, server_options);
+  burrow::server::management::ManagementApi api(**core, &server.connections(),
+                                                {.listeners = {}, .alarms = &alarms});
+  alarms.start();
   if (!flags.definitions.empty()) {
     std::ifstream in(flags.definitions);
     if (!in) {

@@ -43,6 +43,8 @@ class Session {
   // Called on the strand by Server::stop.
   virtual void close_now() = 0;
   virtual Strand& strand() = 0;
+  // A resource alarm was raised or cleared. Called on the strand.
+  virtual void set_alarm(bool memory, bool disk) = 0;
 };
 
 // Stream is tcp::socket (amqp) or ssl::stream<tcp::socket> (amqps).
@@ -145,6 +147,9 @@ class BasicSession final : public Session,
         self->after_input();
       });
     });
+    if (options_.alarms != nullptr && options_.alarms->any()) {
+      conn_->set_resource_alarm(options_.alarms->memory_alarm(), options_.alarms->disk_alarm());
+    }
     in_.resize(kReadChunk);
     last_read_ = last_write_ = Clock::now();
     deadline_ = Clock::now() + std::chrono::milliseconds(options_.handshake_timeout_ms);
@@ -152,8 +157,30 @@ class BasicSession final : public Session,
     read();
   }
 
+  void set_alarm(bool memory, bool disk) override {
+    if (stopped_ || !conn_) return;
+    conn_->set_resource_alarm(memory, disk);
+    if (paused_ && !conn_->reading_paused()) {
+      // Unblocked: frames read before the block come first, then the socket again.
+      paused_ = false;
+      last_read_ = Clock::now();
+      size_t used = conn_->on_input(std::string_view(in_.data() + begin_, end_ - begin_));
+      begin_ += used;
+      if (begin_ == end_) begin_ = end_ = 0;
+      after_input();
+      read();
+    } else {
+      after_input();
+    }
+  }
+
   void read() {
     if (stopped_ || reading_stopped_) return;
+    // Blocked by a resource alarm: the socket is not read until it clears (rabbit_reader).
+    if (conn_ && conn_->reading_paused()) {
+      paused_ = true;
+      return;
+    }
     if (in_.size() - end_ < 4096) {
       // Compact, and grow when a frame does not fit (at most frame_max + overhead).
       if (begin_ > 0) {
@@ -270,7 +297,8 @@ class BasicSession final : public Session,
     if (now - last_write_ >= std::chrono::milliseconds(hb * 1000 / 2)) {
       conn_->send_heartbeat();
     }
-    if (now - last_read_ > std::chrono::seconds(2 * hb)) {
+    // A blocked connection's silence is ours, not the client's (rabbit_heartbeat is paused).
+    if (!paused_ && now - last_read_ > std::chrono::seconds(2 * hb)) {
       teardown(fmt::format("missed heartbeats from client, timeout: {}s", hb));
     }
   }
@@ -304,6 +332,7 @@ class BasicSession final : public Session,
   std::function<void(Session*)> on_done_;
   std::shared_ptr<OutputBuffer> out_;
   std::unique_ptr<AmqpConnection> conn_;  // null until the TLS handshake is done
+  bool paused_ = false;                   // not reading: blocked by a resource alarm
   std::string tls_peer_address_;          // for the TLS handshake timeout's log line
 
   std::vector<char> in_;
@@ -330,6 +359,18 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   Impl(broker::BrokerCore& core, ServerOptions options)
       : core(core), options(options), ioc(core.workers().io_context()) {}
+
+  // Tells every session about an alarm change (on their strands).
+  void on_alarm(bool memory, bool disk) {
+    std::vector<std::shared_ptr<Session>> all;
+    {
+      std::lock_guard lock(mu);
+      all.assign(sessions.begin(), sessions.end());
+    }
+    for (auto& s : all) {
+      asio::post(s->strand(), [s, memory, disk] { s->set_alarm(memory, disk); });
+    }
+  }
 
   Result<uint16_t> listen(const std::string& address, uint16_t port,
                           std::shared_ptr<ssl::context> tls) {
@@ -417,9 +458,19 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 };
 
 Server::Server(broker::BrokerCore& core, ServerOptions options)
-    : impl_(std::make_shared<Impl>(core, options)) {}
+    : impl_(std::make_shared<Impl>(core, options)) {
+  if (options.alarms != nullptr) {
+    std::weak_ptr<Impl> weak = impl_;
+    alarm_subscription_ = options.alarms->subscribe([weak](bool memory, bool disk) {
+      if (auto impl = weak.lock()) impl->on_alarm(memory, disk);
+    });
+  }
+}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+  stop();
+  if (impl_->options.alarms != nullptr) impl_->options.alarms->unsubscribe(alarm_subscription_);
+}
 
 ConnectionRegistry& Server::connections() { return impl_->registry; }
 

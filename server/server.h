@@ -9,6 +9,7 @@
 #include <burrow/status.h>
 
 #include "server/amqp_connection.h"
+#include "server/resource_alarms.h"
 
 namespace burrow::broker {
 class BrokerCore;
@@ -21,6 +22,8 @@ namespace burrow::server {
 
 struct ServerOptions {
   ServerLimits limits;
+  // Memory and disk alarms that block publishing connections (not owned; may be null).
+  ResourceAlarms* alarms = nullptr;
   // A connection must complete the AMQP handshake (through connection.open) within this time
   // (RabbitMQ's handshake_timeout). On a TLS listener the TLS handshake gets the same time
   // first, and the AMQP handshake's clock starts when it is done (as RabbitMQ's
@@ -60,6 +63,7 @@ class Server {
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;
+  uint64_t alarm_subscription_ = 0;
 };
 
 }  // namespace burrow::server

@@ -17,6 +17,7 @@
 #include "broker/broker_core.h"
 #include "broker/channel.h"
 #include "server/connection_registry.h"
+#include "server/resource_alarms.h"
 #include "server/management/api_internal.h"
 #include "server/server_properties.h"
 
@@ -257,17 +258,19 @@ json ManagementApi::Impl::node_json() {
       pages > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))
                 : 0;
   const size_t sockets = connections ? connections->size() : 0;
+  ResourceAlarms* alarms = options.alarms;
   return json{
       {"name", server_node_name()},
       {"type", "disc"},
       {"running", true},
       {"os_pid", std::to_string(::getpid())},
       {"mem_used", mem_used},
-      {"mem_limit", static_cast<uint64_t>(static_cast<double>(total_memory) * 0.4)},
-      {"mem_alarm", false},
+      {"mem_limit", alarms ? alarms->memory_limit()
+                           : static_cast<uint64_t>(static_cast<double>(total_memory) * 0.4)},
+      {"mem_alarm", alarms != nullptr && alarms->memory_alarm()},
       {"disk_free", disk_free},
-      {"disk_free_limit", 50000000},
-      {"disk_free_alarm", false},
+      {"disk_free_limit", alarms ? alarms->disk_free_limit() : 50000000},
+      {"disk_free_alarm", alarms != nullptr && alarms->disk_alarm()},
       {"fd_used", sockets + 16},
       {"fd_total", static_cast<uint64_t>(files.rlim_cur)},
       {"sockets_used", sockets},
@@ -632,8 +635,23 @@ HttpResponse ManagementApi::Impl::permissions(Call& call) {
 HttpResponse ManagementApi::Impl::health(Call& call) {
   if (call.size() == 3 && call.segment(1) == "checks") {
     const std::string& check = call.segment(2);
-    if (check == "alarms" || check == "local-alarms" || check == "virtual-hosts" ||
-        check == "node-is-quorum-critical" || check == "node-is-mirror-sync-critical") {
+    if (check == "alarms" || check == "local-alarms") {
+      // rabbit_mgmt_wm_health_check_alarms: 503 with the alarms in effect.
+      json alarms = json::array();
+      if (options.alarms && options.alarms->memory_alarm()) {
+        alarms.push_back(json{{"resource", "memory"}, {"node", server_node_name()}});
+      }
+      if (options.alarms && options.alarms->disk_alarm()) {
+        alarms.push_back(json{{"resource", "disk"}, {"node", server_node_name()}});
+      }
+      if (alarms.empty()) return json_response(json{{"status", "ok"}});
+      return json_response(json{{"status", "failed"},
+                                {"reason", "There are alarms in effect in the cluster"},
+                                {"alarms", alarms}},
+                           503);
+    }
+    if (check == "virtual-hosts" || check == "node-is-quorum-critical" ||
+        check == "node-is-mirror-sync-critical") {
       return json_response(json{{"status", "ok"}});
     }
   }

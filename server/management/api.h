@@ -19,6 +19,7 @@ class BrokerCore;
 
 namespace burrow::server {
 class ConnectionRegistry;
+class ResourceAlarms;
 }
 
 namespace burrow::server::management {
@@ -32,6 +33,8 @@ struct ListenerInfo {
 
 struct ApiOptions {
   std::vector<ListenerInfo> listeners;
+  // Memory and disk alarms to report and adjust (not owned; may be null).
+  ResourceAlarms* alarms = nullptr;
 };
 
 // Thread-safe: handle() may run on several threads at once.

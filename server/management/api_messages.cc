@@ -8,6 +8,7 @@
 #include "broker/outbox.h"
 #include "server/management/api_internal.h"
 #include "server/management/op_channel.h"
+#include "server/resource_alarms.h"
 
 namespace burrow::server::management {
 
@@ -309,6 +310,42 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
                               {"retried", st.retried},
                               {"inbox_processed", st.inbox_processed},
                               {"inbox_duplicates", st.inbox_duplicates}});
+  }
+  // /api/burrow/alarms: the memory and disk limits, adjustable at run time as with
+  // rabbitmqctl set_vm_memory_high_watermark [absolute] and set_disk_free_limit.
+  if (call.size() == 2 && call.segment(1) == "alarms") {
+    ResourceAlarms* alarms = options.alarms;
+    if (alarms == nullptr) fail(not_found_error());
+    if (method == "PUT") {
+      require_admin(call);
+      json body = call.body();
+      if (body.contains("vm_memory_high_watermark")) {
+        const json& w = body["vm_memory_high_watermark"];
+        if (w.is_object() && w.contains("absolute")) {
+          auto bytes = json_int(w["absolute"]);
+          if (!bytes || *bytes < 0) fail(400, "bad_request", "absolute must be a byte count");
+          alarms->set_memory_limit(static_cast<uint64_t>(*bytes));
+        } else if (w.is_number()) {
+          alarms->set_memory_watermark(w.get<double>());
+        } else {
+          fail(400, "bad_request", "vm_memory_high_watermark must be a fraction or "
+                                   "{\"absolute\": bytes}");
+        }
+      }
+      if (body.contains("disk_free_limit")) {
+        auto bytes = json_int(body["disk_free_limit"]);
+        if (!bytes || *bytes < 0) fail(400, "bad_request", "disk_free_limit must be a byte count");
+        alarms->set_disk_free_limit(static_cast<uint64_t>(*bytes));
+      }
+    } else if (method != "GET") {
+      return error_response(ApiError{405, "method_not_allowed", "Method Not Allowed"});
+    }
+    return json_response(json{{"memory_alarm", alarms->memory_alarm()},
+                              {"disk_alarm", alarms->disk_alarm()},
+                              {"memory_used", alarms->memory_used()},
+                              {"memory_limit", alarms->memory_limit()},
+                              {"disk_free", alarms->disk_free()},
+                              {"disk_free_limit", alarms->disk_free_limit()}});
   }
   // /api/burrow/queues/{vhost}/{queue}/replay
   if (call.size() == 5 && call.segment(1) == "queues" && call.segment(4) == "replay" &&

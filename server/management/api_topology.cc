@@ -420,7 +420,9 @@ json connection_json(const ConnectionEntry& c) {
            {"channel_max", c.channel_max},
            {"client_properties", field_table_json(c.client_properties)},
            {"connected_at", c.connected_at},
-           {"state", "running"},
+           {"state", c.state.load(std::memory_order_relaxed) == 2   ? "blocked"
+                     : c.state.load(std::memory_order_relaxed) == 1 ? "blocking"
+                                                                    : "running"},
            {"channels", c.channel_count()},
            {"recv_oct", c.recv_oct.load(std::memory_order_relaxed)},
            {"send_oct", c.send_oct.load(std::memory_order_relaxed)},

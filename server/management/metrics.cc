@@ -14,6 +14,7 @@
 #include "broker/broker_core.h"
 #include "broker/outbox.h"
 #include "server/connection_registry.h"
+#include "server/resource_alarms.h"
 #include "server/management/api_internal.h"
 #include "server/server_properties.h"
 
@@ -218,11 +219,21 @@ HttpResponse ManagementApi::Impl::metrics(const HttpRequest& request) {
            "Total number of failed authentication attempts");
   e.sample("rabbitmq_auth_attempts_failed_total", load(stats.auth_failed), "protocol=\"amqp091\"");
 
-  // Alarms (none are raised yet: the memory and disk watermarks are not enforced).
+  // Alarms.
+  ResourceAlarms* alarms = options.alarms;
   e.metric("rabbitmq_alarms_memory_used_watermark", "gauge",
-           "is 1 if VM memory watermark alarm is in effect", 0);
+           "is 1 if VM memory watermark alarm is in effect",
+           alarms && alarms->memory_alarm() ? 1 : 0);
   e.metric("rabbitmq_alarms_free_disk_space_watermark", "gauge",
-           "is 1 if free disk space watermark alarm is in effect", 0);
+           "is 1 if free disk space watermark alarm is in effect",
+           alarms && alarms->disk_alarm() ? 1 : 0);
+  if (alarms) {
+    e.metric("rabbitmq_resident_memory_limit_bytes", "gauge",
+             "Memory high watermark in bytes", static_cast<double>(alarms->memory_limit()));
+    e.metric("rabbitmq_disk_space_available_limit_bytes", "gauge",
+             "Free disk space low watermark in bytes",
+             static_cast<double>(alarms->disk_free_limit()));
+  }
 
   // The process.
   struct rlimit files {};

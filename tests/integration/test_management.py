@@ -386,6 +386,64 @@ class ManagementTest(BrokerTestCase):
         conn.close()
 
 
+class AlarmTest(BrokerTestCase):
+    """The memory alarm blocks publishing connections; consumers keep draining."""
+
+    def test_memory_alarm_blocks_publishers_until_it_clears(self):
+        api = Api(self.broker.http_url)
+        name = self.queue_name()
+        pub = pika.BlockingConnection(self.broker.connection_parameters())
+        events = []
+        pub.add_on_connection_blocked_callback(
+            lambda conn, frame: events.append(('blocked', frame.method.reason)))
+        pub.add_on_connection_unblocked_callback(lambda conn, frame: events.append(('unblocked',)))
+        pch = pub.channel()
+        pch.queue_declare(name)
+        pch.basic_publish('', name, b'before')
+        cons = pika.BlockingConnection(self.broker.connection_parameters())
+        cch = cons.channel()
+
+        status, body, _ = api.call('PUT', '/api/burrow/alarms',
+                                   {'vm_memory_high_watermark': {'absolute': 1}})
+        self.assertEqual(status, 200)
+        self.assertTrue(body['memory_alarm'])
+        status, body, _ = api.call('GET', '/api/health/checks/alarms')
+        self.assertEqual(status, 503)
+        self.assertEqual(body['alarms'][0]['resource'], 'memory')
+        self.assertEqual(body['reason'], 'There are alarms in effect in the cluster')
+
+        # The publisher is blocked at its next publish; the message waits on the socket.
+        pch.basic_publish('', name, b'during')
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not events:
+            pub.process_data_events(time_limit=0.2)
+        self.assertEqual(events, [('blocked', 'low on memory')])
+        states = {c['user_provided_name'] if 'user_provided_name' in c else c['name']: c['state']
+                  for c in api.get('/api/connections')}
+        self.assertIn('blocked', states.values())
+        _, text, _ = api.call('GET', '/metrics', auth=False, raw=True)
+        self.assertIn('rabbitmq_alarms_memory_used_watermark 1', text.decode())
+
+        # A consumer that never published still drains the queue.
+        method, _, body_bytes = cch.basic_get(name, auto_ack=True)
+        self.assertEqual(body_bytes, b'before')
+        self.assertIsNone(cch.basic_get(name, auto_ack=True)[0])
+
+        api.call('PUT', '/api/burrow/alarms', {'vm_memory_high_watermark': 0.99})
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and len(events) < 2:
+            pub.process_data_events(time_limit=0.2)
+        self.assertEqual(events[1:], [('unblocked',)])
+        got = None
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and got is None:
+            got = cch.basic_get(name, auto_ack=True)[2]
+        self.assertEqual(got, b'during')
+        self.assertEqual(api.get('/api/health/checks/alarms'), {'status': 'ok'})
+        pub.close()
+        cons.close()
+
+
 class RabbitmqadminTest(BrokerTestCase):
     """RabbitMQ's own command-line tool against burrowd."""
 
