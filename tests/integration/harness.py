@@ -37,15 +37,23 @@ PROTOCOL_HEADER = b'AMQP\x00\x00\x09\x01'
 class BrokerUnderTest:
     """Either a burrowd child process or an external broker given by URL."""
 
-    def __init__(self):
+    def __init__(self, http=False):
+        """http=True also starts burrowd's management API (--http-port 0).
+
+        http_url is the API's base URL (http://HOST:PORT), or None: from the
+        ready line for burrowd, from HTTP_URL_UNDER_TEST for an external
+        broker.
+        """
         self.proc = None
         self.output = []
         self._readers = []
+        self.http_url = None
         url = os.environ.get('AMQP_URL_UNDER_TEST')
         if url:
             self._use_url(url)
+            self.http_url = os.environ.get('HTTP_URL_UNDER_TEST') or None
         else:
-            self._start_burrowd()
+            self._start_burrowd(http)
 
     def _use_url(self, url):
         parts = urllib.parse.urlparse(url)
@@ -56,26 +64,35 @@ class BrokerUnderTest:
         vhost = parts.path[1:] if parts.path else ''
         self.vhost = urllib.parse.unquote(vhost) if vhost else '/'
 
-    def _start_burrowd(self):
+    def _start_burrowd(self, http=False):
         binary = os.environ.get('BURROWD')
         if not binary:
             raise RuntimeError('set BURROWD=/path/to/burrowd, or '
                                'AMQP_URL_UNDER_TEST=amqp://... to test '
                                'a running broker')
         self.user, self.password, self.vhost = 'guest', 'guest', '/'
-        self.proc = subprocess.Popen(
-            [binary, '--port', '0', '--bind', '127.0.0.1', '--in-memory',
-             '--log-level', 'warn'],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        args = [binary, '--port', '0', '--bind', '127.0.0.1', '--in-memory',
+                '--log-level', 'warn']
+        if http:
+            args += ['--http-port', '0']
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
         self._drain(self.proc.stderr, 'stderr')
         line = self._read_ready_line()
         self._drain(self.proc.stdout, 'stdout')
-        url = line[len('burrowd listening on '):]
-        parts = urllib.parse.urlparse(url)
+        # "burrowd listening on amqp://HOST:PORT [http://HOST:PORT]"
+        urls = line[len('burrowd listening on '):].split()
+        parts = urllib.parse.urlparse(urls[0])
         self.host, self.port = parts.hostname, parts.port
         if not self.port:
             self._kill()
             raise AssertionError('no real port in ready line %r' % line)
+        for url in urls[1:]:
+            if url.startswith('http://'):
+                self.http_url = url
+        if http and not self.http_url:
+            self._kill()
+            raise AssertionError('no http:// URL in ready line %r' % line)
 
     def _read_ready_line(self):
         deadline = time.monotonic() + READY_TIMEOUT
@@ -186,11 +203,12 @@ class BrokerTestCase(unittest.TestCase):
     """Base class: one broker per test class, per-test watchdog and cleanup."""
 
     broker = None
+    http = False  # True: the broker also serves the management HTTP API
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.broker = BrokerUnderTest()
+        cls.broker = BrokerUnderTest(http=cls.http)
 
     @classmethod
     def tearDownClass(cls):

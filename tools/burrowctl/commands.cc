@@ -574,6 +574,7 @@ int run_dlq_replay(Context& ctx, const Command& self, const std::vector<std::str
     if (moved + skipped >= *budget) break;
   }
   if (ctx.progress && batches > 1) *ctx.err << "\n";
+  if (batches == 0) return result;  // the first call failed; its error says it all
 
   if (ctx.json) {
     json summary = {

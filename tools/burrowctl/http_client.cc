@@ -171,7 +171,6 @@ HttpResponse HttpClient::request(std::string_view method, const std::string& pat
   req.set(http::field::host, endpoint_.host + ":" + endpoint_.port);
   req.set(http::field::user_agent, "burrowctl");
   req.set(http::field::authorization, authorization_);
-  req.set(http::field::accept, "application/json");
   req.set(http::field::connection, "close");
   if (!body.empty()) {
     req.set(http::field::content_type, "application/json");
