@@ -39,7 +39,8 @@ std::string command_name(const Command& self) {
 }
 
 void print_help(Context& ctx, const Command& self, const po::options_description& options) {
-  *ctx.out << "usage: burrowctl " << command_name(self) << " " << self.arguments << "\n\n"
+  *ctx.out << "usage: burrowctl " << command_name(self) << (self.arguments.empty() ? "" : " ")
+           << self.arguments << "\n\n"
            << self.summary << "\n\n"
            << options << "\n"
            << "Global options (--url, --user, --password, --vhost, --json, --timeout): "

@@ -22,8 +22,13 @@ void print_usage(std::ostream& out, const po::options_description& global) {
   out << "usage: burrowctl [global options] COMMAND [arguments]\n\nCommands:\n";
   for (const Command& command : burrow::ctl::all_commands()) {
     std::string name;
-    for (auto word : command.words) name += std::string(word) + " ";
-    out << "  " << name << command.arguments << "\n      " << command.summary << "\n";
+    for (auto word : command.words) {
+      if (!name.empty()) name += ' ';
+      name += word;
+    }
+    if (!command.arguments.empty()) name += " ";
+    out << "  " << name << command.arguments;
+    out << "\n      " << command.summary << "\n";
   }
   out << "\n"
       << global << "\n"
@@ -53,7 +58,8 @@ void print_group(std::ostream& out, const std::string& group) {
     if (command.words.front() != group) continue;
     out << "  burrowctl";
     for (auto word : command.words) out << " " << word;
-    out << " " << command.arguments << "\n      " << command.summary << "\n";
+    if (!command.arguments.empty()) out << " " << command.arguments;
+    out << "\n      " << command.summary << "\n";
   }
 }
 
