@@ -41,7 +41,10 @@ class BrokerUnderTest:
     external broker). urls lists the ready line's URLs (amqp first).
     """
 
-    def __init__(self, extra_args=()):
+    def __init__(self, extra_args=(), http=True):
+        # http: kept for callers written when the API was opt-in; burrowd always serves it
+        # (on a free port) now.
+        del http
         self.proc = None
         self.output = []
         self._readers = []
@@ -52,6 +55,7 @@ class BrokerUnderTest:
         url = os.environ.get('AMQP_URL_UNDER_TEST')
         if url:
             self._use_url(url)
+            self.http_url = os.environ.get('HTTP_URL_UNDER_TEST') or None
         else:
             self._start_burrowd()
 
@@ -87,6 +91,12 @@ class BrokerUnderTest:
         if not self.port:
             self._kill()
             raise AssertionError('no real port in ready line %r' % line)
+        for url in urls[1:]:
+            if url.startswith('http://'):
+                self.http_url = url
+        if http and not self.http_url:
+            self._kill()
+            raise AssertionError('no http:// URL in ready line %r' % line)
 
     def _read_ready_line(self):
         deadline = time.monotonic() + READY_TIMEOUT
