@@ -39,6 +39,8 @@ struct Flags {
   bool repair = false;
   uint64_t memory_budget_mb = 0;
   int http_port = 15672;
+  int https_port = -1;
+  int prometheus_port = -1;
   std::string definitions;
   std::string log_file;
   // Limits and alarms, RabbitMQ's names and defaults.
@@ -84,6 +86,13 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "http-port", po::value<int>(&flags.http_port)->default_value(flags.http_port),
       "management HTTP API and /metrics port (RabbitMQ's 15672); 0 picks a free port, -1 "
       "turns the API off")(
+      "https-port", po::value<int>(&flags.https_port)->default_value(flags.https_port),
+      "serve the management API over TLS on this port too (RabbitMQ's 15671), with the "
+      "--tls-* certificate; 0 picks a free port, -1 = off")(
+      "prometheus-port",
+      po::value<int>(&flags.prometheus_port)->default_value(flags.prometheus_port),
+      "also serve /metrics alone on this port (rabbitmq_prometheus's 15692); 0 picks a free "
+      "port, -1 = off (/metrics is always on the HTTP API's port)")(
       "definitions", po::value<std::string>(&flags.definitions),
       "a definitions.json file (RabbitMQ's format) to load at start")(
       "log-file", po::value<std::string>(&flags.log_file),
@@ -153,8 +162,15 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
     exit_code = 2;
     return false;
   }
-  if (flags.http_port < -1 || flags.http_port > 65535) {
-    std::cerr << "burrowd: --http-port must be between -1 and 65535\n";
+  if (flags.https_port >= 0 && !flags.tls_enabled()) {
+    std::cerr << "burrowd: --https-port needs --tls-cert and --tls-key\n";
+    exit_code = 2;
+    return false;
+  }
+  if (flags.http_port < -1 || flags.http_port > 65535 || flags.https_port < -1 ||
+      flags.https_port > 65535 || flags.prometheus_port < -1 || flags.prometheus_port > 65535) {
+    std::cerr << "burrowd: --http-port, --https-port and --prometheus-port must be between -1 "
+                 "and 65535\n";
     exit_code = 2;
     return false;
   }
@@ -292,6 +308,41 @@ int main(int argc, char** argv) {
     urls.push_back(fmt::format("http://{}:{}", flags.bind, *http_port));
     api.add_listener({"http", flags.bind, *http_port});
   }
+  burrow::server::management::HttpServer https(
+      [&api](const burrow::server::management::HttpRequest& request) {
+        return api.handle(request);
+      },
+      tls_context);
+  if (flags.https_port >= 0) {
+    auto https_port = https.listen(flags.bind, static_cast<uint16_t>(flags.https_port));
+    if (!https_port.ok()) {
+      std::cerr << "burrowd: " << https_port.status().message() << "\n";
+      return 1;
+    }
+    urls.push_back(fmt::format("https://{}:{}", flags.bind, *https_port));
+    api.add_listener({"https", flags.bind, *https_port});
+  }
+  // rabbitmq_prometheus's own listener: /metrics and nothing else, no login.
+  burrow::server::management::HttpServer prometheus(
+      [&api](const burrow::server::management::HttpRequest& request) {
+        if (request.path == "/metrics" || request.path.starts_with("/metrics/")) {
+          return api.handle(request);
+        }
+        burrow::server::management::HttpResponse not_found;
+        not_found.status = 404;
+        not_found.content_type = "text/plain";
+        not_found.body = "Not Found\n";
+        return not_found;
+      });
+  if (flags.prometheus_port >= 0) {
+    auto metrics_port = prometheus.listen(flags.bind, static_cast<uint16_t>(flags.prometheus_port));
+    if (!metrics_port.ok()) {
+      std::cerr << "burrowd: " << metrics_port.status().message() << "\n";
+      return 1;
+    }
+    urls.push_back(fmt::format("http://{}:{}/metrics", flags.bind, *metrics_port));
+    api.add_listener({"prometheus", flags.bind, *metrics_port});
+  }
   if (tls_context) {
     auto tls_port =
         server.listen_tls(flags.bind, static_cast<uint16_t>(flags.tls_port), tls_context);
@@ -308,6 +359,8 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("received signal {}, stopping", sig);
+  prometheus.stop();
+  https.stop();
   http.stop();
   server.stop();
   (*core)->shutdown();

@@ -7,17 +7,19 @@
 #include <optional>
 #include <thread>
 
+#include "server/asio_ssl.h"
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <spdlog/spdlog.h>
-
-#include "server/asio.h"
 
 namespace burrow::server::management {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -32,27 +34,56 @@ int hex_value(char c) {
   return -1;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// What the server keeps of a session, to end it at stop().
+class SessionBase {
  public:
-  Session(tcp::socket socket, HttpHandler handler)
-      : stream_(std::move(socket)), handler_(std::move(handler)) {}
-
-  void start() { read(); }
-
+  virtual ~SessionBase() = default;
   // On the server's thread: ends the session (pending operations complete as aborted).
-  void shut() {
+  virtual void shut() = 0;
+};
+
+// Stream is beast::tcp_stream (http) or beast::ssl_stream<beast::tcp_stream> (https).
+template <typename Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  template <typename... Args>
+  Session(HttpHandler handler, Args&&... stream_args)
+      : stream_(std::forward<Args>(stream_args)...), handler_(std::move(handler)) {}
+
+  void start() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) {
+                                  spdlog::info("HTTPS handshake failed: {}", ec.message());
+                                  self->close();
+                                  return;
+                                }
+                                self->read();
+                              });
+    } else {
+      read();
+    }
+  }
+
+  void shut() override {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    socket().shutdown(tcp::socket::shutdown_both, ec);
+    socket().close(ec);
   }
 
  private:
+  tcp::socket& socket() { return beast::get_lowest_layer(stream_).socket(); }
+
   void read() {
     parser_.emplace();
     parser_->body_limit(kBodyLimit);
-    stream_.expires_after(kIdleTimeout);
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        self->on_read(ec);
                      });
   }
@@ -85,7 +116,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(req.body());
     boost::system::error_code ep_ec;
-    auto remote = stream_.socket().remote_endpoint(ep_ec);
+    auto remote = socket().remote_endpoint(ep_ec);
     request.from_loopback = !ep_ec && remote.address().is_loopback();
     const bool keep_alive = req.keep_alive();
     HttpResponse response;
@@ -113,7 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
                         if (ec || !keep_alive) {
                           self->close();
                           return;
@@ -124,11 +155,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpHandler handler_;
@@ -186,34 +217,43 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
 }
 
 struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
-  explicit Impl(HttpHandler h) : handler(std::move(h)) {}
+  Impl(HttpHandler h, std::shared_ptr<ssl::context> t) : handler(std::move(h)), tls(std::move(t)) {}
+
+  void start_session(tcp::socket socket) {
+    std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+    if (tls) {
+      auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          handler, std::move(socket), *tls);
+      sessions.push_back(session);
+      session->start();
+    } else {
+      auto session = std::make_shared<Session<beast::tcp_stream>>(handler, std::move(socket));
+      sessions.push_back(session);
+      session->start();
+    }
+  }
 
   void accept() {
     acceptor->async_accept(asio::make_strand(ioc),
                            [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
                              if (ec == asio::error::operation_aborted) return;
-                             if (!ec) {
-                               auto session =
-                                   std::make_shared<Session>(std::move(socket), self->handler);
-                               std::erase_if(self->sessions,
-                                             [](const auto& w) { return w.expired(); });
-                               self->sessions.push_back(session);
-                               session->start();
-                             }
+                             if (!ec) self->start_session(std::move(socket));
                              if (!self->stopping) self->accept();
                            });
   }
 
   HttpHandler handler;
+  std::shared_ptr<ssl::context> tls;  // null: plain HTTP
   asio::io_context ioc{1};
   std::optional<tcp::acceptor> acceptor;
-  std::vector<std::weak_ptr<Session>> sessions;  // the server thread's only
+  std::vector<std::weak_ptr<SessionBase>> sessions;  // the server thread's only
   bool stopping = false;                         // the server thread's only
   std::thread thread;
   bool stopped = false;
 };
 
-HttpServer::HttpServer(HttpHandler handler) : impl_(std::make_shared<Impl>(std::move(handler))) {}
+HttpServer::HttpServer(HttpHandler handler, std::shared_ptr<boost::asio::ssl::context> tls)
+    : impl_(std::make_shared<Impl>(std::move(handler), std::move(tls))) {}
 
 HttpServer::~HttpServer() { stop(); }
 

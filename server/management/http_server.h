@@ -15,11 +15,20 @@
 namespace burrow::server::management {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+}  // namespace burrow::server::management
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace burrow::server::management {
 
 // Thread-safe.
 class HttpServer {
  public:
-  explicit HttpServer(HttpHandler handler);
+  // `tls` (from server/tls.h's make_tls_server_context): serve https instead of http.
+  explicit HttpServer(HttpHandler handler,
+                      std::shared_ptr<boost::asio::ssl::context> tls = nullptr);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -386,6 +386,22 @@ class ManagementTest(BrokerTestCase):
         conn.close()
 
 
+class PrometheusPortTest(BrokerTestCase):
+    """--prometheus-port: /metrics alone on its own port, as rabbitmq_prometheus's 15692."""
+
+    burrowd_args = ('--prometheus-port', '0')
+
+    def test_metrics_only(self):
+        url = [u for u in self.broker.urls if u.endswith('/metrics')]
+        self.assertEqual(len(url), 1, self.broker.urls)
+        base = url[0][:-len('/metrics')]
+        status, text, _ = Api(base).call('GET', '/metrics', auth=False, raw=True)
+        self.assertEqual(status, 200)
+        self.assertIn('rabbitmq_queues ', text.decode())
+        status, _, _ = Api(base).call('GET', '/api/overview', raw=True)
+        self.assertEqual(status, 404)
+
+
 class AlarmTest(BrokerTestCase):
     """The memory alarm blocks publishing connections; consumers keep draining."""
 

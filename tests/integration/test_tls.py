@@ -162,11 +162,12 @@ class TlsTestCase(BrokerTestCase):
 class TlsTest(TlsTestCase):
     """--tls-cert/--tls-key/--tls-ca without peer verification."""
 
-    def test_ready_line_lists_amqp_then_amqps(self):
-        self.assertEqual(len(self.broker.urls), 2, self.broker.urls)
+    def test_ready_line_lists_amqp_http_then_amqps(self):
+        self.assertEqual(len(self.broker.urls), 3, self.broker.urls)
         self.assertEqual(self.broker.urls[0],
                          'amqp://127.0.0.1:%d' % self.broker.port)
-        self.assertEqual(self.broker.urls[1],
+        self.assertTrue(self.broker.urls[1].startswith('http://127.0.0.1:'))
+        self.assertEqual(self.broker.urls[2],
                          'amqps://127.0.0.1:%d' % self.tls_port)
         self.assertNotEqual(self.tls_port, self.broker.port)
 
@@ -295,6 +296,36 @@ class TlsVerifyPeerTest(TlsTestCase):
         ch.basic_publish('', name, b'after the refusal')
         method, _, body = get_message(ch, name, auto_ack=True)
         self.assertEqual(body, b'after the refusal')
+
+
+class HttpsApiTest(TlsTestCase):
+    """--https-port: the management API over TLS with the same certificate."""
+
+    extra_tls_args = ('--https-port', '0')
+
+    def https_url(self):
+        url = self.broker.url('https')
+        self.assertIsNotNone(url, self.broker.urls)
+        return url.replace('127.0.0.1', 'localhost')
+
+    def test_api_answers_over_https(self):
+        import base64
+        import json
+        import urllib.request
+        req = urllib.request.Request(
+            self.https_url() + '/api/whoami',
+            headers={'Authorization': 'Basic ' +
+                     base64.b64encode(b'guest:guest').decode()})
+        with urllib.request.urlopen(req, context=client_context(), timeout=10) as resp:
+            self.assertEqual(json.load(resp), {'name': 'guest', 'tags': ['administrator']})
+
+    def test_https_port_refuses_an_untrusting_client(self):
+        import urllib.error
+        import urllib.request
+        with self.assertRaises(urllib.error.URLError):
+            urllib.request.urlopen(self.https_url() + '/api/overview',
+                                   context=client_context(ca='other-ca'), timeout=10)
+        self.assert_tls_healthy()
 
 
 class TlsCommandLineTest(unittest.TestCase):
