@@ -109,6 +109,13 @@ function fmtDuration(ms) {
   return s + 's';
 }
 
+function fmtSince(ms) {
+  if (typeof ms !== 'number') return '–';
+  const at = new Date(ms);
+  return at.toDateString() === new Date().toDateString() ? at.toLocaleTimeString()
+                                                         : at.toLocaleString();
+}
+
 function rateOf(stats, ...names) {
   if (!stats) return undefined;
   for (const name of names) {
@@ -254,7 +261,7 @@ function renderQueues() {
     },
       el('td', {class: 'vhost'}, q.vhost),
       el('td', {class: 'name'}, q.name),
-      el('td', {class: 'features'}, ...featureBadges(q, sources)),
+      el('td', {class: 'features'}, ...featureBadges(q, sources).flatMap((b) => [b, ' '])),
       el('td', {class: 'num ready'}, fmtCount(q.messages_ready)),
       el('td', {class: 'num unacked'}, fmtCount(q.messages_unacknowledged)),
       el('td', {class: 'num total'}, fmtCount(q.messages)),
@@ -288,7 +295,7 @@ function renderConnections(connections) {
     el('td', {class: 'num'}, fmtCount(c.channels)),
     el('td', {class: 'num'}, fmtBytes(c.recv_oct)),
     el('td', {class: 'num'}, fmtBytes(c.send_oct)),
-    el('td', {}, typeof c.connected_at === 'number' ? new Date(c.connected_at).toLocaleTimeString() : '–')));
+    el('td', {}, fmtSince(c.connected_at))));
   if (rows.length === 0) rows.push(el('tr', {class: 'empty'}, el('td', {colspan: '9'}, 'No connections')));
   $('connection-rows').replaceChildren(...rows);
   $('connection-count').textContent = '(' + connections.length + ')';
