@@ -16,6 +16,8 @@ packages=(
   python3-pika amqp-tools
   # the openssl CLI: the TLS integration tests make a throwaway CA with it
   openssl
+  # headless browser: test_dashboard.py renders burrowd's dashboard page in it
+  chromium
 )
 
 missing=()

@@ -19,6 +19,7 @@
 #include "server/connection_registry.h"
 #include "server/resource_alarms.h"
 #include "server/management/api_internal.h"
+#include "server/management/static_files.h"
 #include "server/server_properties.h"
 
 namespace burrow::server::management {
@@ -171,6 +172,17 @@ void ManagementApi::add_listener(ListenerInfo listener) {
 HttpResponse ManagementApi::handle(const HttpRequest& request) {
   if (request.path == "/metrics" || request.path.starts_with("/metrics/")) {
     return impl_->metrics(request);
+  }
+  // The dashboard's own files need no login (as RabbitMQ's UI); the /api calls it makes do.
+  if (request.method == "GET") {
+    if (const StaticFile* file = find_static_file(request.path)) {
+      HttpResponse r;
+      r.body = std::string(file->body);
+      r.content_type = std::string(file->content_type);
+      r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+      r.headers.emplace_back("Content-Security-Policy", "default-src 'self'");
+      return r;
+    }
   }
   std::vector<std::string> segments = split_path(request.path);
   if (segments.empty() || segments[0] != "api") return error_response(not_found_error());
