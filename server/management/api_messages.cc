@@ -421,8 +421,10 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
       const std::string exchange = target ? target->first : t.death.exchange;
       const std::string routing_key =
           target && target->second ? *target->second : t.death.routing_key;
-      json entry{{"exchange", t.message->message.exchange},
-                 {"routing_key", t.message->message.routing_key},
+      // Where it was first published (its current exchange is the dead-letter exchange).
+      json entry{{"exchange", t.death.known ? t.death.exchange : t.message->message.exchange},
+                 {"routing_key",
+                  t.death.known ? t.death.routing_key : t.message->message.routing_key},
                  {"reason", t.death.reason},
                  {"queue", t.death.queue},
                  {"target_exchange", exchange},

@@ -91,10 +91,7 @@ class BrokerUnderTest:
         if not self.port:
             self._kill()
             raise AssertionError('no real port in ready line %r' % line)
-        for url in urls[1:]:
-            if url.startswith('http://'):
-                self.http_url = url
-        if http and not self.http_url:
+        if not self.http_url:
             self._kill()
             raise AssertionError('no http:// URL in ready line %r' % line)
 
