@@ -6,11 +6,21 @@
 
 #include <burrow/status.h>
 
+namespace spdlog {
+class logger;
+}
+
 namespace burrow {
 
-// Sets the default logger's level from "trace", "debug", "info", "warn", "error", "critical"
-// or "off". Logs go to stderr so stdout stays free for burrowd's ready line, and also to
-// `file` (appended) when given. Errors: kInvalidArgument (level), kIoError (file).
+// The logger of one module ("storage", "broker", "outbox", "amqp", "http", "alarm"): its lines
+// carry the module's name, and --log-level can set its level alone ("info,storage=debug").
+// It writes to the sinks init_logging set up. Thread-safe; the reference stays valid.
+spdlog::logger& module_logger(std::string_view module);
+
+// Sets the level from "trace", "debug", "info", "warn", "error", "critical" or "off",
+// optionally followed by per-module levels: "warn,storage=debug,amqp=info". Logs go to stderr so
+// stdout stays free for burrowd's ready line, and also to `file` (appended) when given. Errors:
+// kInvalidArgument (level), kIoError (file).
 Status init_logging(std::string_view level, std::string_view file = {});
 
 }  // namespace burrow

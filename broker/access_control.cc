@@ -147,19 +147,21 @@ Result<bool> AccessControl::load() {
   std::map<Key, std::shared_ptr<const Compiled>> permissions;
   Status bad;
   const std::string user_prefix = st::metadata_prefix(st::MetadataKind::kUser);
-  RETURN_IF_ERROR(store_->scan(
-      st::Column::kMetadata, st::ScanOptions{.prefix = user_prefix},
-      [&](std::string_view, std::string_view value) {
-        st::UserRecord record;
-        if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          bad = internal_error("a stored user record does not parse");
-          return false;
-        }
-        User user{record.name(), record.password_hash(), record.hashing_algorithm(),
-                  {record.tags().begin(), record.tags().end()}};
-        users.emplace(user.name, std::move(user));
-        return true;
-      }));
+  RETURN_IF_ERROR(
+      store_->scan(st::Column::kMetadata, st::ScanOptions{.prefix = user_prefix},
+                   [&](std::string_view, std::string_view value) {
+                     st::UserRecord record;
+                     if (!record.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                       bad = internal_error("a stored user record does not parse");
+                       return false;
+                     }
+                     User user{record.name(),
+                               record.password_hash(),
+                               record.hashing_algorithm(),
+                               {record.tags().begin(), record.tags().end()}};
+                     users.emplace(user.name, std::move(user));
+                     return true;
+                   }));
   RETURN_IF_ERROR(bad);
   const std::string permission_prefix = st::metadata_prefix(st::MetadataKind::kPermission);
   RETURN_IF_ERROR(store_->scan(
@@ -271,8 +273,7 @@ Status AccessControl::clear_permissions(std::string_view vhost, std::string_view
   {
     std::shared_lock lock(mu_);
     if (permissions_.find(key) == permissions_.end()) {
-      return not_found("no permissions for user '" + key.second + "' in vhost '" + key.first +
-                       "'");
+      return not_found("no permissions for user '" + key.second + "' in vhost '" + key.first + "'");
     }
   }
   RETURN_IF_ERROR(write(st::permission_key(vhost, user), {}, true));

@@ -1,5 +1,6 @@
 // BrokerCore: startup, users, vhosts, connections.
 #include "broker/broker_core.h"
+#include "base/logging.h"
 #include "base/status_macros.h"
 
 #include <spdlog/spdlog.h>
@@ -9,15 +10,19 @@
 #include <algorithm>
 
 #include "base/status_macros.h"
+#include "broker/channel.h"
 #include "broker/outbox.h"
 #include "broker/persistence.h"
 #include "broker/recovery.h"
-#include "broker/channel.h"
 #include "storage/keys.h"
 #include "storage/records.pb.h"
 #include "storage/rocksdb_store.h"
 
 namespace burrow::broker {
+
+namespace {
+spdlog::logger& logger() { return module_logger("broker"); }
+}  // namespace
 
 namespace st = burrow::storage;
 
@@ -61,7 +66,8 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
   core->manual_clock_ = dynamic_cast<ManualClock*>(core->clock_) != nullptr;
   core->timers_ = std::make_unique<TimerService>(*core->clock_, core->manual_clock_);
   core->started_at_ = SystemClock::instance().now_ms();
-  core->access_ = std::make_unique<AccessControl>(core->persistence_ ? core->store_.get() : nullptr);
+  core->access_ =
+      std::make_unique<AccessControl>(core->persistence_ ? core->store_.get() : nullptr);
   ASSIGN_OR_RETURN(const bool has_users, core->access_->load());
   // Vhosts: the stored ones; on a fresh store (no user yet) the defaults, as a fresh RabbitMQ
   // node creates guest and "/".
@@ -89,7 +95,7 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
     // after an unclean shutdown: a delivery marker may not have reached the disk before the
     // client had the message.
     ASSIGN_OR_RETURN(const bool crashed, core->persistence_->open_running());
-    if (crashed) spdlog::warn("the broker did not stop cleanly last time; recovering");
+    if (crashed) logger().warn("the broker did not stop cleanly last time; recovering");
     RecoveryStats total;
     for (const VHostPtr& vhost : core->vhosts()) {
       ASSIGN_OR_RETURN(RecoveryStats stats, recover_vhost(*core->persistence_, *vhost, crashed));
@@ -101,7 +107,7 @@ Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
       total.delayed += stats.delayed;
     }
     core->next_queue_id_.store(total.max_queue_id + 1);
-    spdlog::info(
+    logger().info(
         "recovered {} exchanges, {} queues, {} bindings, {} messages, {} delayed messages in {} ms",
         total.exchanges, total.queues, total.bindings, total.messages, total.delayed,
         SystemClock::instance().now_ms() - started);
@@ -127,7 +133,7 @@ BrokerCore::~BrokerCore() {
   // Every queue's writes were submitted by now; this one completes after them.
   if (stop_cleanly_) {
     Status s = persistence_->mark_stopped();
-    if (!s.ok()) spdlog::error("cannot record a clean stop: {}", s.to_string());
+    if (!s.ok()) logger().error("cannot record a clean stop: {}", s.to_string());
   }
 }
 
@@ -210,20 +216,18 @@ Result<std::vector<VHostInfo>> BrokerCore::load_vhosts() {
   std::vector<VHostInfo> out;
   Status bad;
   const std::string prefix = st::metadata_prefix(st::MetadataKind::kVhost);
-  RETURN_IF_ERROR(store_->scan(st::Column::kMetadata, st::ScanOptions{.prefix = prefix},
-                               [&](std::string_view, std::string_view value) {
-                                 st::VhostRecord r;
-                                 if (!r.ParseFromArray(value.data(),
-                                                       static_cast<int>(value.size()))) {
-                                   bad = internal_error("a stored vhost record does not parse");
-                                   return false;
-                                 }
-                                 out.push_back(VHostInfo{r.name(),
-                                                         r.description(),
-                                                         {r.tags().begin(), r.tags().end()},
-                                                         r.default_queue_type()});
-                                 return true;
-                               }));
+  RETURN_IF_ERROR(store_->scan(
+      st::Column::kMetadata, st::ScanOptions{.prefix = prefix},
+      [&](std::string_view, std::string_view value) {
+        st::VhostRecord r;
+        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          bad = internal_error("a stored vhost record does not parse");
+          return false;
+        }
+        out.push_back(VHostInfo{
+            r.name(), r.description(), {r.tags().begin(), r.tags().end()}, r.default_queue_type()});
+        return true;
+      }));
   RETURN_IF_ERROR(bad);
   return out;
 }

@@ -249,7 +249,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   uint16_t consumer_prefetch_ = 0;
   std::atomic<bool> confirm_mode_{false};
   bool tx_mode_ = false;
-  std::atomic<bool> tx_flag_{false};         // tx_mode_, for management
+  std::atomic<bool> tx_flag_{false};        // tx_mode_, for management
   std::atomic<uint16_t> prefetch_flag_{0};  // the last basic.qos prefetch_count
   WriteCollector* collect_ = nullptr;
   PublishOutcome last_publish_;

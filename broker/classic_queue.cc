@@ -1,6 +1,7 @@
 // ClassicQueue: ready storage, consumers, drains, TTL, limits and dead-lettering, following
 // RabbitMQ 3.10's rabbit_amqqueue_process.
 #include "broker/classic_queue.h"
+#include "base/logging.h"
 
 #include <spdlog/spdlog.h>
 
@@ -12,6 +13,10 @@
 #include "broker/persistence.h"
 
 namespace burrow::broker {
+
+namespace {
+spdlog::logger& logger() { return module_logger("broker"); }
+}  // namespace
 
 namespace {
 
@@ -167,8 +172,8 @@ Status ClassicQueue::load_paged(std::unique_lock<std::mutex>& lock,
   if (!loaded.ok()) {
     // The store refuses reads (an I/O error): the messages stay paged out (nothing is
     // dropped) and the next delivery attempt tries again.
-    spdlog::error("queue '{}' in vhost '{}': reading messages back from the store failed: {}",
-                  settings_.name, settings_.vhost, loaded.status().to_string());
+    logger().error("queue '{}' in vhost '{}': reading messages back from the store failed: {}",
+                   settings_.name, settings_.vhost, loaded.status().to_string());
     return loaded.status();
   }
   size_t next = 0;
@@ -184,8 +189,8 @@ Status ClassicQueue::load_paged(std::unique_lock<std::mutex>& lock,
         // Paged out only after its write completed and deleted only when it leaves the
         // queue: a message missing from the store is damage. Say so, and drop the entry
         // rather than stall the queue.
-        spdlog::error("queue '{}' in vhost '{}': message {} is missing from the store",
-                      settings_.name, settings_.vhost, seq);
+        logger().error("queue '{}' in vhost '{}': message {} is missing from the store",
+                       settings_.name, settings_.vhost, seq);
         persisted_live_.erase(seq);
         --ready_count_;
         ready_bytes_ -= it->body_size;
@@ -210,7 +215,7 @@ void ClassicQueue::load_one_locked(QueueEntry& entry) {
   }
   auto loaded = context_.persistence->load_messages(context_.queue_id, seqs);
   if (!loaded.ok() || loaded->empty() || loaded->front().seq != entry.seq) {
-    spdlog::error(
+    logger().error(
         "queue '{}' in vhost '{}': message {} could not be read back for "
         "dead-lettering: {}",
         settings_.name, settings_.vhost, entry.seq,

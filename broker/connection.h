@@ -17,8 +17,7 @@ class BrokerCore;
 // (call it after closing its channels).
 class Connection {
  public:
-  Connection(BrokerCore& core, uint64_t id, std::string user, VHostPtr vhost,
-             bool trusted = false)
+  Connection(BrokerCore& core, uint64_t id, std::string user, VHostPtr vhost, bool trusted = false)
       : core_(core), id_(id), user_(std::move(user)), vhost_(std::move(vhost)), trusted_(trusted) {}
 
   BrokerCore& core() const { return core_; }

@@ -1,6 +1,7 @@
 // The outbox relay: row bookkeeping, the local relay, the hooks of external relays, parked
 // rows (see outbox.h).
 #include "broker/outbox.h"
+#include "base/logging.h"
 
 #include <algorithm>
 #include <optional>
@@ -21,6 +22,10 @@
 #include "storage/txn_sequencer.h"
 
 namespace burrow::broker {
+
+namespace {
+spdlog::logger& logger() { return module_logger("outbox"); }
+}  // namespace
 
 namespace st = burrow::storage;
 
@@ -191,7 +196,7 @@ Status Outbox::open() {
   RETURN_IF_ERROR(failed);
   stats_.parked = parked_.size();
   if (stats_.pending > 0 || !parked_.empty()) {
-    spdlog::info("outbox: {} rows to relay, {} parked", stats_.pending, parked_.size());
+    logger().info("outbox: {} rows to relay, {} parked", stats_.pending, parked_.size());
   }
 
   // The local relay publishes on the default vhost as the broker itself (trusted).
@@ -305,9 +310,9 @@ void Outbox::note_parked_locked(uint64_t id, const st::OutboxRow& record, uint32
   parked_[id] = std::move(p);
   stats_.parked = parked_.size();
   stats_.parked_total++;
-  spdlog::warn("outbox: row {} parked ({} to exchange '{}'): {}", id,
-               record.destination().empty() ? "local" : "upstream " + record.destination(),
-               record.exchange(), error);
+  logger().warn("outbox: row {} parked ({} to exchange '{}'): {}", id,
+                record.destination().empty() ? "local" : "upstream " + record.destination(),
+                record.exchange(), error);
 }
 
 void Outbox::maybe_save_head_locked(st::WriteBatch& batch) {
@@ -338,7 +343,7 @@ void Outbox::submit_move(Move move) {
   // their new place is durable.
   store_.write(std::move(move.batch),
                [this, ids = std::move(move.ids), what = move.what](Status s) {
-                 if (!s.ok()) spdlog::error("outbox: {} failed: {}", what, s.to_string());
+                 if (!s.ok()) logger().error("outbox: {} failed: {}", what, s.to_string());
                  std::lock_guard lock(mu_);
                  for (uint64_t id : ids) moving_.erase(moving_.find(id));
                  inflight_--;
@@ -435,7 +440,7 @@ void Outbox::relay_local(const std::vector<Claimed>& rows) {
                 if (!s.ok()) {
                   // The store refuses writes from now on; the rows stay (claimed) in the
                   // outbox and are relayed after a restart.
-                  spdlog::error("outbox: relaying {} rows failed: {}", rows.size(), s.to_string());
+                  logger().error("outbox: relaying {} rows failed: {}", rows.size(), s.to_string());
                   return;
                 }
                 Destination& d = destination_locked("");
@@ -495,7 +500,7 @@ std::vector<RelayRow> Outbox::claim(const std::string& destination, size_t max,
     r.exchange = row.exchange();
     r.routing_key = row.routing_key();
     if (Status s = st::decode_properties(row.properties(), r.properties); !s.ok()) {
-      spdlog::error("outbox: row {} has unreadable properties: {}", c.id, s.to_string());
+      logger().error("outbox: row {} has unreadable properties: {}", c.id, s.to_string());
     }
     FieldTable& headers =
         r.properties.headers ? *r.properties.headers : r.properties.headers.emplace();

@@ -1,5 +1,6 @@
 // Persistence: durable entities and persistent messages as storage records.
 #include "broker/persistence.h"
+#include "base/logging.h"
 
 #include <future>
 
@@ -13,6 +14,10 @@
 #include "storage/record_codec.h"
 
 namespace burrow::broker {
+
+namespace {
+spdlog::logger& logger() { return module_logger("broker"); }
+}  // namespace
 
 namespace st = burrow::storage;
 
@@ -60,7 +65,7 @@ Result<StoredMessagePtr> stored_message_of(const st::MessageRecord& record, std:
 }
 
 void log_failed_write(const Status& s) {
-  if (!s.ok()) spdlog::error("persisting a message failed: {}", s.to_string());
+  if (!s.ok()) logger().error("persisting a message failed: {}", s.to_string());
 }
 
 }  // namespace
@@ -276,7 +281,7 @@ void Persistence::put_delayed(std::string_view vhost, uint64_t id, std::string_v
             st::encode_message_value(record, message.message.body));
   if (gate) gate->add();
   submit(std::move(batch), collect, [gate](Status s) {
-    if (!s.ok()) spdlog::error("storing a delayed message failed: {}", s.to_string());
+    if (!s.ok()) logger().error("storing a delayed message failed: {}", s.to_string());
     if (gate) gate->done(s.ok());
   });
 }

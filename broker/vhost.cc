@@ -1,5 +1,6 @@
 // VHost: topology bookkeeping with RabbitMQ 3.10's declaration rules, and routing.
 #include "broker/vhost.h"
+#include "base/logging.h"
 #include "base/status_macros.h"
 
 #include <algorithm>
@@ -18,6 +19,10 @@
 #include "broker/queue_arguments.h"
 
 namespace burrow::broker {
+
+namespace {
+spdlog::logger& logger() { return module_logger("broker"); }
+}  // namespace
 
 namespace {
 
@@ -198,7 +203,7 @@ Status VHost::delete_exchange(std::string_view name, bool if_unused) {
   }
   remove_exchange_locked(std::string(name));
   if (Status s = finish_writes(lock); !s.ok()) {
-    spdlog::error("cannot delete a stored exchange: {}", s.to_string());
+    logger().error("cannot delete a stored exchange: {}", s.to_string());
   }
   return Status();
 }
@@ -377,8 +382,8 @@ void VHost::dead_letter(const Queue& source, std::vector<DeadLetter> dead) {
     for (const QueuePtr& q : routed.queues) {
       // Cycles are cut unless a client rejected the message somewhere along the way.
       if (d.reason != DeathReason::kRejected && is_dead_letter_cycle(*m.message, q->name())) {
-        spdlog::warn("message dropped: dead-letter cycle through queue '{}' in vhost '{}'",
-                     q->name(), name_);
+        logger().warn("message dropped: dead-letter cycle through queue '{}' in vhost '{}'",
+                      q->name(), name_);
         continue;
       }
       // At most once, like RabbitMQ's classic queues: a refusing queue drops it.
@@ -509,7 +514,7 @@ Result<DeletedQueue> VHost::delete_queue(std::string_view name, uint64_t connect
     }
     unregister_queue_locked(q);
     if (Status s = finish_writes(lock); !s.ok()) {
-      spdlog::error("cannot delete a stored queue: {}", s.to_string());
+      logger().error("cannot delete a stored queue: {}", s.to_string());
     }
   }
   Queue::Deleted d = q->mark_deleted();
@@ -523,7 +528,7 @@ DeletedQueue VHost::delete_queue_object(const QueuePtr& queue) {
     if (it == queues_.end() || it->second != queue) return {};
     unregister_queue_locked(queue);
     if (Status s = finish_writes(lock); !s.ok()) {
-      spdlog::error("cannot delete a stored queue: {}", s.to_string());
+      logger().error("cannot delete a stored queue: {}", s.to_string());
     }
   }
   Queue::Deleted d = queue->mark_deleted();
@@ -599,7 +604,7 @@ Status VHost::unbind(const Binding& binding, uint64_t connection_id) {
   bump_epoch();
   delete_unused_auto_delete_locked(binding.source);
   if (Status s = finish_writes(lock); !s.ok()) {
-    spdlog::error("cannot delete a stored binding: {}", s.to_string());
+    logger().error("cannot delete a stored binding: {}", s.to_string());
   }
   return Status();
 }
@@ -746,7 +751,7 @@ std::vector<ConsumerPtr> VHost::delete_everything() {
       if (exchanges_.count(name) != 0) remove_exchange_locked(name);
     }
     if (Status s = finish_writes(lock); !s.ok()) {
-      spdlog::error("cannot delete the stored entities of vhost '{}': {}", name_, s.to_string());
+      logger().error("cannot delete the stored entities of vhost '{}': {}", name_, s.to_string());
     }
   }
   std::vector<ConsumerPtr> consumers;

@@ -12,9 +12,9 @@ Result<std::unique_ptr<Broker>> Broker::open(const Options& options) {
   ASSIGN_OR_RETURN(auto core, broker::BrokerCore::open(options));
   std::unique_ptr<Broker> b(new Broker());
   b->core_ = std::move(core);
-  ASSIGN_OR_RETURN(b->connection_, b->core_->connect(broker::ConnectInfo{
-                                                 options.default_user, options.default_vhost,
-                                                 /*trusted=*/true}));
+  ASSIGN_OR_RETURN(b->connection_, b->core_->connect(broker::ConnectInfo{options.default_user,
+                                                                         options.default_vhost,
+                                                                         /*trusted=*/true}));
   return b;
 }
 

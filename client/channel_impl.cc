@@ -1,5 +1,6 @@
 // ChannelImpl: the in-process channel.
 #include "client/channel_impl.h"
+#include "base/logging.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,6 +8,10 @@
 #include "broker/broker_core.h"
 
 namespace burrow::client {
+
+namespace {
+spdlog::logger& logger() { return module_logger("client"); }
+}  // namespace
 
 ChannelImpl::ChannelImpl(broker::ConnectionPtr connection, uint16_t number,
                          broker::Executor& executor)
@@ -153,7 +158,7 @@ void ChannelImpl::on_error(const Status& error) {
   // cancelled and its unacked messages requeued, as over AMQP; later calls get kClosed.
   // Called from the timer with no channel lock held, so the close happens right here (before
   // Broker::advance_clock returns).
-  spdlog::warn("channel {} closed by the broker: {}", channel_->number(), error.to_string());
+  logger().warn("channel {} closed by the broker: {}", channel_->number(), error.to_string());
   channel_->close();
 }
 

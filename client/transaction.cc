@@ -1,6 +1,7 @@
 // burrow::Transaction and the outbox/inbox methods of burrow::Broker: the public face of the
 // transactional outbox (include/burrow/outbox.h) over storage::Transaction and broker::Outbox.
 #include <future>
+#include "base/logging.h"
 
 #include <burrow/broker.h>
 #include <fmt/format.h>
@@ -17,6 +18,10 @@
 #include "storage/transaction.h"
 
 namespace burrow {
+
+namespace {
+spdlog::logger& logger() { return module_logger("outbox"); }
+}  // namespace
 
 namespace st = burrow::storage;
 
@@ -230,7 +235,7 @@ Result<std::unique_ptr<Channel>> Broker::consume_with_inbox(std::string_view que
       }
       txn.rollback();
       if (h.code() == StatusCode::kBusy && attempt < kInboxConflictRetries) continue;
-      spdlog::warn("inbox '{}': handler failed, message requeued: {}", scope, h.to_string());
+      logger().warn("inbox '{}': handler failed, message requeued: {}", scope, h.to_string());
       ch->nack(delivery.delivery_tag, false, true).ignore_error();
       return;
     }

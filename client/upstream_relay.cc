@@ -1,5 +1,6 @@
 // The outbox relay to an upstream AMQP broker (see upstream_relay.h).
 #include "client/upstream_relay.h"
+#include "base/logging.h"
 
 #include <fmt/format.h>
 #include <pthread.h>
@@ -10,6 +11,10 @@
 #include "storage/kill_point.h"
 
 namespace burrow::client {
+
+namespace {
+spdlog::logger& logger() { return module_logger("outbox"); }
+}  // namespace
 
 Result<std::unique_ptr<UpstreamRelay>> UpstreamRelay::start(broker::Outbox& outbox,
                                                             std::string name,
@@ -94,8 +99,8 @@ Status UpstreamRelay::connect() {
   connection_ = std::move(*connection);
   channel_ = std::move(*channel);
   next_seq_ = 1;
-  spdlog::info("outbox: relaying to upstream '{}' at {}:{}", name_, connection_options_.host,
-               connection_options_.port);
+  logger().info("outbox: relaying to upstream '{}' at {}:{}", name_, connection_options_.host,
+                connection_options_.port);
   return Status();
 }
 
@@ -129,8 +134,8 @@ void UpstreamRelay::lost(const Status& why) {
     in_flight_.clear();
     returned_.clear();
   }
-  spdlog::warn("outbox: upstream '{}' lost ({} rows in flight): {}", name_, ids.size(),
-               why.to_string());
+  logger().warn("outbox: upstream '{}' lost ({} rows in flight): {}", name_, ids.size(),
+                why.to_string());
   if (ids.empty()) return;
   // Which row caused it is unknown when many were in flight (a 404 for a missing exchange
   // closes the channel for all of them): they go back uncharged and the relay continues one

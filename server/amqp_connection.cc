@@ -1,6 +1,7 @@
 // AmqpConnection: protocol header, handshake (start/start-ok, tune/tune-ok, open), channel
 // multiplexing, heartbeats and the error paths of RabbitMQ 3.10's rabbit_reader.
 #include "server/amqp_connection.h"
+#include "base/logging.h"
 
 #include <spdlog/spdlog.h>
 
@@ -14,6 +15,10 @@
 #include "server/server_properties.h"
 
 namespace burrow::server {
+
+namespace {
+spdlog::logger& logger() { return module_logger("amqp"); }
+}  // namespace
 
 namespace {
 
@@ -96,6 +101,9 @@ void AmqpConnection::shutdown() {
   open_channels_ = 0;
   if (broker_connection_) broker_connection_->close();
   if (entry_) {
+    // As rabbit_reader logs it.
+    logger().info("closing AMQP connection ({} -> {}:{}, vhost: '{}', user: '{}')", peer_.address,
+                  peer_.local_host, peer_.local_port, entry_->vhost, entry_->user);
     if (registry_) registry_->remove(entry_->id);
     entry_.reset();
     core_.stats().connections_closed.fetch_add(1, std::memory_order_relaxed);
@@ -127,7 +135,7 @@ void AmqpConnection::block() {
     send(protocol::ConnectionBlocked{memory_alarm_ ? "low on memory" : "low on disk"});
     sent_blocked_ = true;
   }
-  spdlog::info("connection from {}: blocked by a resource alarm", peer_.address);
+  logger().info("connection from {}: blocked by a resource alarm", peer_.address);
 }
 
 // management's connection state: running, blocking (alarm on, not published yet), blocked.
@@ -314,8 +322,8 @@ void AmqpConnection::on_start_ok(const protocol::ConnectionStartOk& m) {
   }
   Status auth = core_.authenticate(user, password, peer_.loopback);
   if (!auth.ok()) {
-    spdlog::error("connection from {}: {} login refused: {}", peer_.address, m.mechanism,
-                  auth.message());
+    logger().error("connection from {}: {} login refused: {}", peer_.address, m.mechanism,
+                   auth.message());
     // rabbit_reader:auth_fail: the reason goes to the log; the client gets a generic text, and
     // only if it said it understands a close during the handshake.
     if (client_has_capability("authentication_failure_close")) {
@@ -371,8 +379,8 @@ void AmqpConnection::on_open(const protocol::ConnectionOpen& m) {
   if (registry_) {
     auto entry = std::make_shared<ConnectionEntry>();
     entry->id = broker_connection_->id();
-    entry->name = fmt::format("{}:{} -> {}:{}", peer_.peer_host, peer_.peer_port,
-                              peer_.local_host, peer_.local_port);
+    entry->name = fmt::format("{}:{} -> {}:{}", peer_.peer_host, peer_.peer_port, peer_.local_host,
+                              peer_.local_port);
     entry->peer_host = peer_.peer_host;
     entry->peer_port = peer_.peer_port;
     entry->host = peer_.local_host;
@@ -395,8 +403,8 @@ void AmqpConnection::on_open(const protocol::ConnectionOpen& m) {
     registry_->add(std::move(entry));
     update_state();
   }
-  spdlog::info("connection from {}: user '{}' authenticated and granted access to vhost '{}'",
-               peer_.address, user_, m.virtual_host);
+  logger().info("connection from {}: user '{}' authenticated and granted access to vhost '{}'",
+                peer_.address, user_, m.virtual_host);
 }
 
 void AmqpConnection::on_close() {
@@ -510,7 +518,7 @@ void AmqpConnection::close_with(const MethodError& error) {
   if (protocol::is_unknown_method(error.status)) {
     // RabbitMQ's reader crashes on an unknown class or method id: the client sees the
     // socket close at once, without a reply.
-    spdlog::error("connection from {}: {}", peer_.address, error.status.message());
+    logger().error("connection from {}: {}", peer_.address, error.status.message());
     for (auto& ch : channels_) {
       if (ch) ch->close_core();
     }
@@ -519,7 +527,7 @@ void AmqpConnection::close_with(const MethodError& error) {
     return;
   }
   Reply reply = reply_for(error.status);
-  spdlog::warn("connection from {}: closing: {}", peer_.address, reply.text);
+  logger().warn("connection from {}: closing: {}", peer_.address, reply.text);
   flush_channels();
   for (auto& ch : channels_) {
     if (ch) ch->close_core();
@@ -534,7 +542,7 @@ void AmqpConnection::fatal(const Status& status) {
 }
 
 void AmqpConnection::silent_close(const Status& status) {
-  spdlog::error("connection from {}: handshake failed: {}", peer_.address, status.to_string());
+  logger().error("connection from {}: handshake failed: {}", peer_.address, status.to_string());
   next_ = NextStep::kCloseAfterDelay;
   phase_ = Phase::kClosed;
 }

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -69,9 +69,10 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "where durable data lives")("in-memory", po::bool_switch(&flags.in_memory),
                                   "keep everything in memory; write nothing to disk")(
       "log-level", po::value<std::string>(&flags.log_level)->default_value(flags.log_level),
-      "trace, debug, info, warn, error, critical or off (logs go to stderr)")(
-      "workers", po::value<int>(&flags.workers)->default_value(0),
-      "worker threads; 0 = one per CPU")(
+      "trace, debug, info, warn, error, critical or off (logs go to stderr), optionally with "
+      "per-module levels: warn,storage=debug (modules: storage, broker, outbox, client, amqp, "
+      "http, alarm)")("workers", po::value<int>(&flags.workers)->default_value(0),
+                      "worker threads; 0 = one per CPU")(
       "consumer-timeout",
       po::value<int64_t>(&flags.consumer_timeout_ms)->default_value(flags.consumer_timeout_ms),
       "ms a delivery may stay unacknowledged before its channel is closed (406); 0 = off")(
@@ -104,7 +105,8 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "vm-memory-high-watermark-bytes",
       po::value<uint64_t>(&flags.vm_memory_high_watermark_bytes)->default_value(0),
       "the same as an absolute number of bytes (overrides the fraction when non-zero)")(
-      "disk-free-limit", po::value<uint64_t>(&flags.disk_free_limit)->default_value(flags.disk_free_limit),
+      "disk-free-limit",
+      po::value<uint64_t>(&flags.disk_free_limit)->default_value(flags.disk_free_limit),
       "bytes of free disk the data directory must keep; below it publishers are blocked")(
       "max-connections", po::value<size_t>(&flags.max_connections)->default_value(0),
       "refuse connections beyond this many (530); 0 = no limit")(

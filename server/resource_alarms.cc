@@ -1,5 +1,6 @@
 // ResourceAlarms: samples /proc/self/statm and statvfs(data dir) on a thread.
 #include "server/resource_alarms.h"
+#include "base/logging.h"
 
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -10,6 +11,10 @@
 #include <spdlog/spdlog.h>
 
 namespace burrow::server {
+
+namespace {
+spdlog::logger& logger() { return module_logger("alarm"); }
+}  // namespace
 
 namespace {
 
@@ -25,8 +30,7 @@ uint64_t resident_bytes() {
 ResourceAlarms::ResourceAlarms(AlarmOptions options) : options_(std::move(options)) {
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   physical_memory_ =
-      pages > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))
-                : 0;
+      pages > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
 }
 
 ResourceAlarms::~ResourceAlarms() {
@@ -118,20 +122,22 @@ void ResourceAlarms::check_now() {
   // Logged as RabbitMQ's rabbit_alarm does.
   if (memory_changed) {
     if (memory) {
-      spdlog::warn("memory resource limit alarm set on node {}: {} bytes used, limit {}. "
-                   "Publishers will be blocked until this alarm clears",
-                   "burrow", used, limit);
+      logger().warn(
+          "memory resource limit alarm set on node {}: {} bytes used, limit {}. "
+          "Publishers will be blocked until this alarm clears",
+          "burrow", used, limit);
     } else {
-      spdlog::info("memory resource limit alarm cleared: {} bytes used, limit {}", used, limit);
+      logger().info("memory resource limit alarm cleared: {} bytes used, limit {}", used, limit);
     }
   }
   if (disk_changed) {
     if (disk) {
-      spdlog::warn("disk resource limit alarm set: free disk space is below {} bytes. "
-                   "Publishers will be blocked until this alarm clears",
-                   disk_limit);
+      logger().warn(
+          "disk resource limit alarm set: free disk space is below {} bytes. "
+          "Publishers will be blocked until this alarm clears",
+          disk_limit);
     } else {
-      spdlog::info("disk resource limit alarm cleared");
+      logger().info("disk resource limit alarm cleared");
     }
   }
   std::vector<Listener> listeners;

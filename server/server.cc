@@ -4,6 +4,7 @@
 // handshake timeouts, heartbeats and delayed closes. The session is one template over the
 // stream type; only the TLS handshake and the socket calls differ.
 #include "server/server.h"
+#include "base/logging.h"
 
 #include <spdlog/spdlog.h>
 
@@ -18,6 +19,10 @@
 #include "server/asio_ssl.h"
 
 namespace burrow::server {
+
+namespace {
+spdlog::logger& logger() { return module_logger("amqp"); }
+}  // namespace
 
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
@@ -125,8 +130,8 @@ class BasicSession final : public Session,
       SSL* native = self->stream_.native_handle();
       peer.tls_protocol = SSL_get_version(native);
       peer.tls_cipher = SSL_get_cipher_name(native);
-      spdlog::debug("TLS connection from {}: {} {}", peer.address, peer.tls_protocol,
-                    peer.tls_cipher);
+      logger().debug("TLS connection from {}: {} {}", peer.address, peer.tls_protocol,
+                     peer.tls_cipher);
       self->start_amqp(std::move(peer));
     });
   }
@@ -310,9 +315,9 @@ class BasicSession final : public Session,
     if (stopped_) return;
     stopped_ = true;
     if (warn) {
-      spdlog::warn("{}", why);
+      logger().warn("{}", why);
     } else if (!why.empty()) {
-      spdlog::info("closing AMQP connection: {}", why);
+      logger().info("closing AMQP connection: {}", why);
     }
     if (conn_) conn_->shutdown();
     if (out_) out_->close();
@@ -404,7 +409,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         [self = shared_from_this(), listener](boost::system::error_code ec, tcp::socket socket) {
           if (ec) {
             if (ec == asio::error::operation_aborted) return;
-            spdlog::warn("accept failed: {}", ec.message());
+            logger().warn("accept failed: {}", ec.message());
             self->accept(listener);
             return;
           }
@@ -420,12 +425,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     };
     std::shared_ptr<Session> session;
     if (tls) {
-      session = std::make_shared<BasicSession<TlsStream>>(core, options, registry, std::move(on_done),
-                                                          std::move(socket), *tls);
+      session = std::make_shared<BasicSession<TlsStream>>(
+          core, options, registry, std::move(on_done), std::move(socket), *tls);
     } else {
       session = std::make_shared<BasicSession<tcp::socket>>(core, options, registry,
-                                                            std::move(on_done),
-                                                            std::move(socket));
+                                                            std::move(on_done), std::move(socket));
     }
     {
       std::lock_guard lock(mu);

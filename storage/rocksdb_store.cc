@@ -1,6 +1,7 @@
 // RocksDbStore: the Store on RocksDB. Opening (format check, damage and lock errors, repair),
 // reads with bounded iterators, writes through the GroupCommitter, application columns.
 #include "storage/rocksdb_store.h"
+#include "base/logging.h"
 
 #include <array>
 #include <atomic>
@@ -25,6 +26,10 @@
 #include "storage/txn_sequencer.h"
 
 namespace burrow::storage {
+
+namespace {
+spdlog::logger& logger() { return module_logger("storage"); }
+}  // namespace
 namespace {
 
 // The store's own records, in the "default" column family.
@@ -126,7 +131,7 @@ RocksDbStore::~RocksDbStore() {
   if (options_.durability == Durability::kOs && !failed) {
     // A clean shutdown leaves nothing only in the page cache.
     if (auto s = db_->SyncWAL(); !s.ok()) {
-      spdlog::error("storage: syncing the WAL of {} on close failed: {}", where(), s.ToString());
+      logger().error("storage: syncing the WAL of {} on close failed: {}", where(), s.ToString());
     }
   }
   close_db(failed);
@@ -251,7 +256,7 @@ void RocksDbStore::close_db(bool failed) {
   if (db_ == nullptr) return;
   for (auto* h : owned_handles_) {
     if (auto s = db_->DestroyColumnFamilyHandle(h); !s.ok()) {
-      spdlog::error("storage: closing a column family of {}: {}", where(), s.ToString());
+      logger().error("storage: closing a column family of {}: {}", where(), s.ToString());
     }
   }
   owned_handles_.clear();
@@ -260,9 +265,9 @@ void RocksDbStore::close_db(bool failed) {
   internal_cf_ = nullptr;
   if (auto s = db_->Close(); !s.ok()) {
     if (failed) {
-      spdlog::warn("storage: closing failed {}: {}", where(), s.ToString());
+      logger().warn("storage: closing failed {}: {}", where(), s.ToString());
     } else {
-      spdlog::error("storage: closing {} failed: {}", where(), s.ToString());
+      logger().error("storage: closing {} failed: {}", where(), s.ToString());
     }
   }
   delete db_;
@@ -270,8 +275,8 @@ void RocksDbStore::close_db(bool failed) {
 }
 
 Status RocksDbStore::open_for_repair(rocksdb::DBOptions db_options) {
-  spdlog::warn("storage: opening {} in repair mode: damaged data is dropped (see {}/LOG)", where(),
-               options_.path);
+  logger().warn("storage: opening {} in repair mode: damaged data is dropped (see {}/LOG)", where(),
+                options_.path);
   // 1. A damaged WAL: replay every record that reads cleanly, skip the damaged ones. (A lost
   //    ack brings a message back - a redelivery; a lost publish is lost either way.)
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords;
@@ -283,7 +288,7 @@ Status RocksDbStore::open_for_repair(rocksdb::DBOptions db_options) {
       report_repair();
       return Status();
     }
-    spdlog::warn("storage: repair of {}: {}", where(), verified.ToString());
+    logger().warn("storage: repair of {}: {}", where(), verified.ToString());
     close_db();
   } else if (opened.code() != StatusCode::kCorruption) {
     return opened;
@@ -296,8 +301,8 @@ Status RocksDbStore::open_for_repair(rocksdb::DBOptions db_options) {
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const auto& name : families) descriptors.emplace_back(name, app_cf_options_);
-  spdlog::warn("storage: repairing {} with RepairDB: damaged files go to {}/lost", where(),
-               options_.path);
+  logger().warn("storage: repairing {} with RepairDB: damaged files go to {}/lost", where(),
+                options_.path);
   if (auto s = rocksdb::RepairDB(options_.path, db_options, descriptors, app_cf_options_);
       !s.ok()) {
     return open_error(s, "repairing");
@@ -312,9 +317,9 @@ Status RocksDbStore::open_for_repair(rocksdb::DBOptions db_options) {
 
 void RocksDbStore::report_repair() {
   for (const auto& report : log_->damage_reports()) {
-    spdlog::warn("storage: repair of {}: {}", where(), report);
+    logger().warn("storage: repair of {}: {}", where(), report);
   }
-  spdlog::warn("storage: {} repaired and open", where());
+  logger().warn("storage: {} repaired and open", where());
 }
 
 bool RocksDbStore::is_empty() {

@@ -2,6 +2,7 @@
 // vhosts, users, permissions, health checks). Handlers report errors by throwing
 // ApiException (within this module only; handle() turns it into RabbitMQ's error body).
 #include "server/management/api.h"
+#include "base/logging.h"
 
 #include <sys/resource.h>
 #include <sys/statvfs.h>
@@ -17,12 +18,16 @@
 #include "broker/broker_core.h"
 #include "broker/channel.h"
 #include "server/connection_registry.h"
-#include "server/resource_alarms.h"
 #include "server/management/api_internal.h"
 #include "server/management/static_files.h"
+#include "server/resource_alarms.h"
 #include "server/server_properties.h"
 
 namespace burrow::server::management {
+
+namespace {
+spdlog::logger& logger() { return module_logger("http"); }
+}  // namespace
 
 namespace {
 
@@ -46,19 +51,6 @@ std::vector<std::string> split_path(std::string_view path) {
   return out;
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * text.size() / 4 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t size = static_cast<size_t>(n);
-  for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --size;
-  out.resize(size);
-  return out;
-}
-
 HttpResponse unauthorized(std::string error, std::string reason, bool challenge) {
   HttpResponse r = error_response(ApiError{401, std::move(error), std::move(reason)});
   if (challenge) r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"RabbitMQ Management\"");
@@ -76,8 +68,8 @@ std::vector<std::string> tags_of(const json& value) {
     size_t start = 0;
     while (start <= text.size()) {
       size_t comma = text.find(',', start);
-      std::string tag = text.substr(start, comma == std::string::npos ? std::string::npos
-                                                                      : comma - start);
+      std::string tag =
+          text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       tag.erase(0, tag.find_first_not_of(' '));
       tag.erase(tag.find_last_not_of(' ') + 1);
       if (!tag.empty()) tags.push_back(tag);
@@ -201,7 +193,7 @@ HttpResponse ManagementApi::handle(const HttpRequest& request) {
   const std::string password = decoded->substr(colon + 1);
   Status login = impl_->core.authenticate(name, password, request.from_loopback);
   if (!login.ok()) {
-    spdlog::warn("HTTP access denied: {}", login.message());
+    logger().warn("HTTP access denied: {}", login.message());
     if (login.message().find("can only connect via localhost") != std::string::npos) {
       return unauthorized("not_authorised", "User can only log in via localhost", false);
     }
@@ -267,8 +259,7 @@ json ManagementApi::Impl::node_json() {
   const uint64_t mem_used = resident_memory_bytes();
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const uint64_t total_memory =
-      pages > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE))
-                : 0;
+      pages > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) : 0;
   const size_t sockets = connections ? connections->size() : 0;
   ResourceAlarms* alarms = options.alarms;
   return json{
@@ -325,7 +316,8 @@ HttpResponse ManagementApi::Impl::overview(Call& call) {
   QueueRates rate_totals;
   const int64_t now = SystemClock::instance().now_ms();
   for (const auto& vhost : core.vhosts()) {
-    if (!call.is_monitor() && !core.access().check_vhost_access(call.user.name, vhost->name()).ok()) {
+    if (!call.is_monitor() &&
+        !core.access().check_vhost_access(call.user.name, vhost->name()).ok()) {
       continue;
     }
     exchange_count += vhost->exchange_count() + 1;  // + the default exchange
@@ -408,13 +400,12 @@ HttpResponse ManagementApi::Impl::overview(Call& call) {
       {"enable_queue_totals", true},
       {"message_stats", message_stats},
       {"churn_rates", json::object()},
-      {"queue_totals",
-       json{{"messages", ready + unacked},
-            {"messages_details", rate(0)},
-            {"messages_ready", ready},
-            {"messages_ready_details", rate(0)},
-            {"messages_unacknowledged", unacked},
-            {"messages_unacknowledged_details", rate(0)}}},
+      {"queue_totals", json{{"messages", ready + unacked},
+                            {"messages_details", rate(0)},
+                            {"messages_ready", ready},
+                            {"messages_ready_details", rate(0)},
+                            {"messages_unacknowledged", unacked},
+                            {"messages_unacknowledged_details", rate(0)}}},
       {"object_totals", object_totals},
       {"statistics_db_event_queue", 0},
       {"node", server_node_name()},
@@ -433,18 +424,17 @@ json ManagementApi::Impl::vhost_json(const broker::VHost& vhost) {
     ready += c.ready;
     unacked += c.unacked;
   }
-  return json{{"name", info.name},
-              {"description", info.description},
-              {"tags", info.tags},
-              {"default_queue_type", info.default_queue_type.empty() ? "classic"
-                                                                     : info.default_queue_type},
-              {"metadata",
-               json{{"description", info.description}, {"tags", info.tags}}},
-              {"tracing", false},
-              {"cluster_state", json{{server_node_name(), "running"}}},
-              {"messages", ready + unacked},
-              {"messages_ready", ready},
-              {"messages_unacknowledged", unacked}};
+  return json{
+      {"name", info.name},
+      {"description", info.description},
+      {"tags", info.tags},
+      {"default_queue_type", info.default_queue_type.empty() ? "classic" : info.default_queue_type},
+      {"metadata", json{{"description", info.description}, {"tags", info.tags}}},
+      {"tracing", false},
+      {"cluster_state", json{{server_node_name(), "running"}}},
+      {"messages", ready + unacked},
+      {"messages_ready", ready},
+      {"messages_unacknowledged", unacked}};
 }
 
 HttpResponse ManagementApi::Impl::vhosts(Call& call) {
@@ -465,8 +455,11 @@ HttpResponse ManagementApi::Impl::vhosts(Call& call) {
     json out = json::array();
     for (const auto& p : core.access().permissions()) {
       if (p.vhost == name) {
-        out.push_back(json{{"user", p.user}, {"vhost", p.vhost}, {"configure", p.configure},
-                           {"write", p.write}, {"read", p.read}});
+        out.push_back(json{{"user", p.user},
+                           {"vhost", p.vhost},
+                           {"configure", p.configure},
+                           {"write", p.write},
+                           {"read", p.read}});
       }
     }
     return json_response(out);
@@ -576,8 +569,7 @@ HttpResponse ManagementApi::Impl::users(Call& call) {
       user.password_hash = broker::hash_password(body["password"].get<std::string>());
     } else if (body.contains("password_hash") && body["password_hash"].is_string()) {
       user.password_hash = body["password_hash"].get<std::string>();
-      user.hashing_algorithm =
-          body.value("hashing_algorithm", std::string(broker::kSha256Hashing));
+      user.hashing_algorithm = body.value("hashing_algorithm", std::string(broker::kSha256Hashing));
     } else if (existing) {
       user.password_hash = existing->password_hash;
       user.hashing_algorithm = existing->hashing_algorithm;
@@ -627,9 +619,9 @@ HttpResponse ManagementApi::Impl::permissions(Call& call) {
       fail(400, "bad_request", "vhost_or_user_not_found");
     }
     const bool existed = core.access().find_permissions(vhost, user).has_value();
-    Status s = core.access().set_permissions(broker::UserPermissions{
-        vhost, user, body["configure"].get<std::string>(), body["write"].get<std::string>(),
-        body["read"].get<std::string>()});
+    Status s = core.access().set_permissions(
+        broker::UserPermissions{vhost, user, body["configure"].get<std::string>(),
+                                body["write"].get<std::string>(), body["read"].get<std::string>()});
     if (!s.ok()) fail(400, "bad_request", s.message());
     return no_content(existed ? 204 : 201);
   }
@@ -702,7 +694,8 @@ HttpResponse ManagementApi::Impl::aliveness(Call& call) {
   return json_response(json{{"status", "failed"}, {"reason", "aliveness test failed"}}, 503);
 }
 
-// ---- rates ---------------------------------------------------------------------------------------
+// ---- rates
+// ---------------------------------------------------------------------------------------
 
 QueueRates RateTracker::rates(const std::string& key, const broker::QueueCounters& counters,
                               int64_t now_ms) {
@@ -717,9 +710,9 @@ QueueRates RateTracker::rates(const std::string& key, const broker::QueueCounter
   const int64_t elapsed = now_ms - s.at_ms;
   if (elapsed >= 5000) {
     auto per_second = [&](uint64_t now_value, uint64_t then_value) {
-      return now_value >= then_value
-                 ? static_cast<double>(now_value - then_value) * 1000.0 / static_cast<double>(elapsed)
-                 : 0.0;
+      return now_value >= then_value ? static_cast<double>(now_value - then_value) * 1000.0 /
+                                           static_cast<double>(elapsed)
+                                     : 0.0;
     };
     s.rates.publish = per_second(counters.publish, s.counters.publish);
     s.rates.deliver = per_second(counters.deliver, s.counters.deliver);

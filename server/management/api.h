@@ -20,7 +20,7 @@ class BrokerCore;
 namespace burrow::server {
 class ConnectionRegistry;
 class ResourceAlarms;
-}
+}  // namespace burrow::server
 
 namespace burrow::server::management {
 

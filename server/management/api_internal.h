@@ -57,6 +57,11 @@ struct Call {
   json body() const;
 };
 
+// Base64 (OpenSSL's EVP block codec), for HTTP basic auth and message payloads.
+std::string base64_encode(std::string_view bytes);
+// nullopt when `text` is not base64.
+std::optional<std::string> base64_decode(std::string_view text);
+
 // ---- JSON conversions ----
 json field_value_json(const FieldValue& value);
 json field_table_json(const FieldTable& table);

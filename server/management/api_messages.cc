@@ -14,28 +14,6 @@ namespace burrow::server::management {
 
 namespace {
 
-std::string base64_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * text.size() / 4 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t size = static_cast<size_t>(n);
-  for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --size;
-  out.resize(size);
-  return out;
-}
-
 bool valid_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -154,7 +132,8 @@ bool OpChannel::wait_confirm(uint64_t seq, bool& returned) {
   return ack;
 }
 
-// ---- get, purge, publish -------------------------------------------------------------------------
+// ---- get, purge, publish
+// -------------------------------------------------------------------------
 
 HttpResponse ManagementApi::Impl::queue_get(Call& call, const std::string& vhost,
                                             const std::string& queue) {
@@ -248,8 +227,8 @@ HttpResponse ManagementApi::Impl::exchange_publish(Call& call, const std::string
   OpChannel op(core, call.user.name, vhost);
   if (Status s = op.channel().confirm_select(); !s.ok()) fail(amqp_error(s));
   const std::string routing_key = message->message.routing_key;
-  Status s = op.channel().publish(exchange, routing_key, /*mandatory=*/true, false,
-                                  std::move(message));
+  Status s =
+      op.channel().publish(exchange, routing_key, /*mandatory=*/true, false, std::move(message));
   if (!s.ok()) fail(amqp_error(s));
   bool returned = false;
   if (!op.wait_confirm(1, returned)) {
@@ -328,8 +307,9 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
         } else if (w.is_number()) {
           alarms->set_memory_watermark(w.get<double>());
         } else {
-          fail(400, "bad_request", "vm_memory_high_watermark must be a fraction or "
-                                   "{\"absolute\": bytes}");
+          fail(400, "bad_request",
+               "vm_memory_high_watermark must be a fraction or "
+               "{\"absolute\": bytes}");
         }
       }
       if (body.contains("disk_free_limit")) {
@@ -356,9 +336,10 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
     auto queue = vhost->find_queue_any(queue_name);
     if (!queue.ok()) fail(not_found_error());
     json body = call.body();
-    const int64_t count = std::clamp<int64_t>(json_int(body.value("count", json(500))).value_or(500),
-                                              0, 10000);
-    const int64_t offset = std::max<int64_t>(json_int(body.value("offset", json(0))).value_or(0), 0);
+    const int64_t count =
+        std::clamp<int64_t>(json_int(body.value("count", json(500))).value_or(500), 0, 10000);
+    const int64_t offset =
+        std::max<int64_t>(json_int(body.value("offset", json(0))).value_or(0), 0);
     const bool dry_run = json_bool(body, "dry_run", false);
     std::optional<std::pair<std::string, std::optional<std::string>>> target;
     if (body.contains("target") && body["target"].is_object()) {
@@ -394,13 +375,15 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
     std::vector<Taken> candidates;
     while (static_cast<int64_t>(candidates.size()) + static_cast<int64_t>(skipped) < count) {
       bool empty = false;
-      Status s = op.channel().get(queue_name, false, [&](const std::optional<broker::GetResult>& r) {
-        if (!r) {
-          empty = true;
-          return;
-        }
-        taken.push_back(Taken{r->delivery_tag, r->entry.message, first_death(*r->entry.message)});
-      });
+      Status s =
+          op.channel().get(queue_name, false, [&](const std::optional<broker::GetResult>& r) {
+            if (!r) {
+              empty = true;
+              return;
+            }
+            taken.push_back(
+                Taken{r->delivery_tag, r->entry.message, first_death(*r->entry.message)});
+          });
       if (!s.ok()) fail(amqp_error(s));
       if (empty) break;
       if (examined++ < offset) continue;
@@ -422,13 +405,13 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
       const std::string routing_key =
           target && target->second ? *target->second : t.death.routing_key;
       // Where it was first published (its current exchange is the dead-letter exchange).
-      json entry{{"exchange", t.death.known ? t.death.exchange : t.message->message.exchange},
-                 {"routing_key",
-                  t.death.known ? t.death.routing_key : t.message->message.routing_key},
-                 {"reason", t.death.reason},
-                 {"queue", t.death.queue},
-                 {"target_exchange", exchange},
-                 {"target_routing_key", routing_key}};
+      json entry{
+          {"exchange", t.death.known ? t.death.exchange : t.message->message.exchange},
+          {"routing_key", t.death.known ? t.death.routing_key : t.message->message.routing_key},
+          {"reason", t.death.reason},
+          {"queue", t.death.queue},
+          {"target_exchange", exchange},
+          {"target_routing_key", routing_key}};
       if (dry_run) {
         messages.push_back(std::move(entry));
         ++moved;

@@ -39,13 +39,14 @@ std::string properties_key(const std::string& routing_key, const FieldTable& arg
 }
 
 json binding_json(const std::string& vhost, const broker::Binding& b) {
-  return json{{"source", b.source},
-              {"vhost", vhost},
-              {"destination", b.destination},
-              {"destination_type", b.kind == broker::DestinationKind::kQueue ? "queue" : "exchange"},
-              {"routing_key", b.routing_key},
-              {"arguments", field_table_json(b.arguments)},
-              {"properties_key", properties_key(b.routing_key, b.arguments)}};
+  return json{
+      {"source", b.source},
+      {"vhost", vhost},
+      {"destination", b.destination},
+      {"destination_type", b.kind == broker::DestinationKind::kQueue ? "queue" : "exchange"},
+      {"routing_key", b.routing_key},
+      {"arguments", field_table_json(b.arguments)},
+      {"properties_key", properties_key(b.routing_key, b.arguments)}};
 }
 
 json default_exchange_json(const std::string& vhost) {
@@ -72,8 +73,7 @@ json ManagementApi::Impl::queue_json(const broker::Queue& queue, bool details) {
   const broker::QueueSettings& s = queue.settings();
   const broker::QueueCounts counts = queue.counts();
   const broker::QueueCounters c = queue.counters();
-  const QueueRates r =
-      rates.rates(s.vhost + '\0' + s.name, c, SystemClock::instance().now_ms());
+  const QueueRates r = rates.rates(s.vhost + '\0' + s.name, c, SystemClock::instance().now_ms());
   const FieldValue* type_arg = s.arguments.find("x-queue-type");
   const std::string* type = type_arg ? type_arg->as_string() : nullptr;
   json q{{"name", s.name},
@@ -132,13 +132,12 @@ json ManagementApi::Impl::queue_json(const broker::Queue& queue, bool details) {
                 {"exclusive", consumer->settings().exclusive},
                 {"prefetch_count", consumer->settings().prefetch},
                 {"arguments", field_table_json(consumer->settings().arguments)},
-                {"channel_details",
-                 json{{"name", conn->name + " (" + std::to_string(number) + ")"},
-                      {"number", number},
-                      {"connection_name", conn->name},
-                      {"peer_host", conn->peer_host},
-                      {"peer_port", conn->peer_port},
-                      {"user", conn->user}}}});
+                {"channel_details", json{{"name", conn->name + " (" + std::to_string(number) + ")"},
+                                         {"number", number},
+                                         {"connection_name", conn->name},
+                                         {"peer_host", conn->peer_host},
+                                         {"peer_port", conn->peer_port},
+                                         {"user", conn->user}}}});
           }
         }
       }
@@ -315,7 +314,8 @@ std::vector<json> ManagementApi::Impl::binding_list(const broker::VHost& vhost) 
   // The default exchange's implicit bindings come first, as rabbit_binding:list/1 shows them.
   for (const auto& q : vhost.queues()) {
     out.push_back(binding_json(
-        vhost.name(), broker::Binding{"", broker::DestinationKind::kQueue, q->name(), q->name(), {}}));
+        vhost.name(),
+        broker::Binding{"", broker::DestinationKind::kQueue, q->name(), q->name(), {}}));
   }
   for (const auto& b : vhost.bindings()) out.push_back(binding_json(vhost.name(), b));
   return out;
@@ -458,10 +458,12 @@ json channel_json(const ConnectionEntry& c, uint16_t number, const broker::Chann
 }  // namespace
 
 HttpResponse ManagementApi::Impl::connections_route(Call& call) {
-  std::vector<ConnectionEntryPtr> list = connections ? connections->list()
-                                                     : std::vector<ConnectionEntryPtr>{};
+  std::vector<ConnectionEntryPtr> list =
+      connections ? connections->list() : std::vector<ConnectionEntryPtr>{};
   // Users without monitoring see their own connections only (rabbit_mgmt_util:filter_user).
-  auto visible = [&](const ConnectionEntry& c) { return call.is_monitor() || c.user == call.user.name; };
+  auto visible = [&](const ConnectionEntry& c) {
+    return call.is_monitor() || c.user == call.user.name;
+  };
   if (call.size() == 1) {
     json out = json::array();
     for (const auto& c : list) {
@@ -474,7 +476,8 @@ HttpResponse ManagementApi::Impl::connections_route(Call& call) {
   if (!entry || !visible(*entry)) fail(not_found_error());
   if (call.size() == 3 && call.segment(2) == "channels") {
     json out = json::array();
-    for (const auto& [number, ch] : entry->channels()) out.push_back(channel_json(*entry, number, *ch));
+    for (const auto& [number, ch] : entry->channels())
+      out.push_back(channel_json(*entry, number, *ch));
     return json_response(out);
   }
   if (call.size() != 2) return error_response(not_found_error());
@@ -541,13 +544,12 @@ HttpResponse ManagementApi::Impl::consumers(Call& call) {
             {"activity_status", "up"},
             {"arguments", field_table_json(consumer->settings().arguments)},
             {"queue", json{{"name", consumer->queue()->name()}, {"vhost", conn->vhost}}},
-            {"channel_details",
-             json{{"name", conn->name + " (" + std::to_string(number) + ")"},
-                  {"number", number},
-                  {"user", conn->user},
-                  {"connection_name", conn->name},
-                  {"peer_port", conn->peer_port},
-                  {"peer_host", conn->peer_host}}}});
+            {"channel_details", json{{"name", conn->name + " (" + std::to_string(number) + ")"},
+                                     {"number", number},
+                                     {"user", conn->user},
+                                     {"connection_name", conn->name},
+                                     {"peer_port", conn->peer_port},
+                                     {"peer_host", conn->peer_host}}}});
       }
     }
   }

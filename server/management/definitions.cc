@@ -3,6 +3,7 @@
 // internal user): users and permissions are overwritten, conflicting queues and exchanges are
 // left as they are and reported in the log.
 #include <set>
+#include "base/logging.h"
 
 #include <spdlog/spdlog.h>
 
@@ -12,6 +13,10 @@
 #include "server/management/op_channel.h"
 
 namespace burrow::server::management {
+
+namespace {
+spdlog::logger& logger() { return module_logger("http"); }
+}  // namespace
 
 namespace {
 
@@ -54,25 +59,17 @@ json ManagementApi::Impl::export_definitions(const std::string* only_vhost) {
       if (b.source.empty()) continue;
       const bool to_queue = b.kind == broker::DestinationKind::kQueue;
       if (to_queue && skipped_queues.count(b.destination) != 0) continue;
-      json j{{"source", b.source},
-             {"vhost", vhost->name()},
-             {"destination", b.destination},
-             {"destination_type", to_queue ? "queue" : "exchange"},
-             {"routing_key", b.routing_key},
-             {"arguments", field_table_json(b.arguments)}};
+      json j{{"source", b.source},           {"vhost", vhost->name()},
+             {"destination", b.destination}, {"destination_type", to_queue ? "queue" : "exchange"},
+             {"routing_key", b.routing_key}, {"arguments", field_table_json(b.arguments)}};
       if (only_vhost) j.erase("vhost");
       bindings.push_back(std::move(j));
     }
   }
-  json doc{{"rabbit_version", kVersion},
-           {"rabbitmq_version", kVersion},
-           {"product_name", "Burrow"},
-           {"product_version", "0.6.0"},
-           {"parameters", json::array()},
-           {"policies", json::array()},
-           {"queues", queues},
-           {"exchanges", exchanges},
-           {"bindings", bindings}};
+  json doc{
+      {"rabbit_version", kVersion}, {"rabbitmq_version", kVersion}, {"product_name", "Burrow"},
+      {"product_version", "0.6.0"}, {"parameters", json::array()},  {"policies", json::array()},
+      {"queues", queues},           {"exchanges", exchanges},       {"bindings", bindings}};
   if (!only_vhost) {
     json users = json::array(), vhosts = json::array(), permissions = json::array();
     for (const auto& u : core.access().users()) {
@@ -84,10 +81,11 @@ json ManagementApi::Impl::export_definitions(const std::string* only_vhost) {
     }
     for (const auto& v : core.vhosts()) {
       const auto info = v->info();
-      vhosts.push_back(json{{"name", info.name},
-                            {"description", info.description},
-                            {"tags", info.tags},
-                            {"metadata", json{{"description", info.description}, {"tags", info.tags}}}});
+      vhosts.push_back(
+          json{{"name", info.name},
+               {"description", info.description},
+               {"tags", info.tags},
+               {"metadata", json{{"description", info.description}, {"tags", info.tags}}}});
     }
     for (const auto& p : core.access().permissions()) {
       permissions.push_back(json{{"user", p.user},
@@ -105,7 +103,8 @@ json ManagementApi::Impl::export_definitions(const std::string* only_vhost) {
   return doc;
 }
 
-std::optional<ApiError> ManagementApi::Impl::import(const json& doc, const std::string* only_vhost) {
+std::optional<ApiError> ManagementApi::Impl::import(const json& doc,
+                                                    const std::string* only_vhost) {
   if (!doc.is_object()) return ApiError{400, "bad_request", "failed_to_parse_json"};
   if (only_vhost && !core.find_vhost(*only_vhost).ok()) {
     return ApiError{404, "vhost_not_found", "vhost_not_found"};
@@ -175,7 +174,7 @@ std::optional<ApiError> ManagementApi::Impl::import(const json& doc, const std::
     settings.internal = json_bool(x, "internal", false);
     if (x.contains("arguments")) settings.arguments = json_field_table(x["arguments"]);
     if (Status s = op->channel().declare_exchange(settings, false); !s.ok()) {
-      spdlog::warn("definitions: exchange '{}' skipped: {}", settings.name, s.message());
+      logger().warn("definitions: exchange '{}' skipped: {}", settings.name, s.message());
     }
   }
   for (const auto& q : list("queues")) {
@@ -188,7 +187,7 @@ std::optional<ApiError> ManagementApi::Impl::import(const json& doc, const std::
     if (q.contains("arguments")) request.arguments = json_field_table(q["arguments"]);
     const std::string name = request.name;
     if (auto r = op->channel().declare_queue(std::move(request)); !r.ok()) {
-      spdlog::warn("definitions: queue '{}' skipped: {}", name, r.status().message());
+      logger().warn("definitions: queue '{}' skipped: {}", name, r.status().message());
     }
   }
   for (const auto& b : list("bindings")) {
@@ -203,7 +202,7 @@ std::optional<ApiError> ManagementApi::Impl::import(const json& doc, const std::
                    ? op->channel().bind_exchange(destination, source, routing_key, arguments)
                    : op->channel().bind_queue(destination, source, routing_key, arguments);
     if (!s.ok()) {
-      spdlog::warn("definitions: binding {} -> {} skipped: {}", source, destination, s.message());
+      logger().warn("definitions: binding {} -> {} skipped: {}", source, destination, s.message());
     }
   }
   return std::nullopt;

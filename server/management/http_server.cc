@@ -2,6 +2,7 @@
 // to 64 MiB, for definitions), calls the handler, writes the response, and keeps the
 // connection while the client asks for keep-alive.
 #include "server/management/http_server.h"
+#include "base/logging.h"
 
 #include <cctype>
 #include <optional>
@@ -9,12 +10,16 @@
 
 #include "server/asio_ssl.h"
 
+#include <spdlog/spdlog.h>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <spdlog/spdlog.h>
 
 namespace burrow::server::management {
+
+namespace {
+spdlog::logger& logger() { return module_logger("http"); }
+}  // namespace
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -58,7 +63,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) {
-                                  spdlog::info("HTTPS handshake failed: {}", ec.message());
+                                  logger().info("HTTPS handshake failed: {}", ec.message());
                                   self->close();
                                   return;
                                 }
@@ -82,10 +87,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_.emplace();
     parser_->body_limit(kBodyLimit);
     beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -123,7 +127,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     try {
       response = handler_(request);
     } catch (const std::exception& e) {
-      spdlog::error("management API: {} {} failed: {}", request.method, request.path, e.what());
+      logger().error("management API: {} {} failed: {}", request.method, request.path, e.what());
       response.status = 500;
       response.body = R"({"error":"internal_error","reason":"internal error"})";
     }
@@ -143,14 +147,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
-    http::async_write(stream_, *res,
-                      [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                        if (ec || !keep_alive) {
-                          self->close();
-                          return;
-                        }
-                        self->read();
-                      });
+    http::async_write(
+        stream_, *res,
+        [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+          if (ec || !keep_alive) {
+            self->close();
+            return;
+          }
+          self->read();
+        });
   }
 
   void close() {
@@ -208,7 +213,8 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
     std::string_view pair = query.substr(0, amp);
     const size_t eq = pair.find('=');
     std::string key = percent_decode(pair.substr(0, eq), true);
-    std::string value = eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
+    std::string value =
+        eq == std::string_view::npos ? "" : percent_decode(pair.substr(eq + 1), true);
     if (!key.empty()) out[std::move(key)] = std::move(value);
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
@@ -247,7 +253,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   asio::io_context ioc{1};
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::weak_ptr<SessionBase>> sessions;  // the server thread's only
-  bool stopping = false;                         // the server thread's only
+  bool stopping = false;                             // the server thread's only
   std::thread thread;
   bool stopped = false;
 };

@@ -10,9 +10,9 @@
 namespace burrow::server::management {
 
 struct HttpRequest {
-  std::string method;  // "GET", "PUT", ...
-  std::string path;    // the target before '?', still percent-encoded
-  std::map<std::string, std::string> query;  // decoded
+  std::string method;                          // "GET", "PUT", ...
+  std::string path;                            // the target before '?', still percent-encoded
+  std::map<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   bool from_loopback = true;

@@ -14,8 +14,8 @@
 #include "broker/broker_core.h"
 #include "broker/outbox.h"
 #include "server/connection_registry.h"
-#include "server/resource_alarms.h"
 #include "server/management/api_internal.h"
+#include "server/resource_alarms.h"
 #include "server/server_properties.h"
 
 namespace burrow::server::management {
@@ -135,7 +135,8 @@ HttpResponse ManagementApi::Impl::metrics(const HttpRequest& request) {
        [](const QueueRow& r) { return static_cast<double>(r.counts.ready + r.counts.unacked); }},
       {"rabbitmq_queue_consumers", "gauge", "Consumers on a queue",
        [](const QueueRow& r) { return static_cast<double>(r.counts.consumers); }},
-      {"rabbitmq_queue_messages_published_total", "counter", "Total number of messages published to queues",
+      {"rabbitmq_queue_messages_published_total", "counter",
+       "Total number of messages published to queues",
        [](const QueueRow& r) { return static_cast<double>(r.counters.publish); }},
       {"burrow_queue_messages_delivered_total", "counter",
        "Messages delivered to consumers or fetched with basic.get",
@@ -191,7 +192,8 @@ HttpResponse ManagementApi::Impl::metrics(const HttpRequest& request) {
            "Total number of messages delivered to consumers in automatic acknowledgement mode",
            static_cast<double>(total.deliver_no_ack));
   e.metric("rabbitmq_channel_messages_redelivered_total", "counter",
-           "Total number of messages redelivered to consumers", static_cast<double>(total.redeliver));
+           "Total number of messages redelivered to consumers",
+           static_cast<double>(total.redeliver));
   e.metric("rabbitmq_channel_messages_acked_total", "counter",
            "Total number of messages acknowledged by consumers", static_cast<double>(total.ack));
   e.metric("rabbitmq_channel_get_ack_total", "counter",
@@ -228,8 +230,8 @@ HttpResponse ManagementApi::Impl::metrics(const HttpRequest& request) {
            "is 1 if free disk space watermark alarm is in effect",
            alarms && alarms->disk_alarm() ? 1 : 0);
   if (alarms) {
-    e.metric("rabbitmq_resident_memory_limit_bytes", "gauge",
-             "Memory high watermark in bytes", static_cast<double>(alarms->memory_limit()));
+    e.metric("rabbitmq_resident_memory_limit_bytes", "gauge", "Memory high watermark in bytes",
+             static_cast<double>(alarms->memory_limit()));
     e.metric("rabbitmq_disk_space_available_limit_bytes", "gauge",
              "Free disk space low watermark in bytes",
              static_cast<double>(alarms->disk_free_limit()));
@@ -281,13 +283,11 @@ HttpResponse ManagementApi::Impl::metrics(const HttpRequest& request) {
            static_cast<double>(store.bytes_written));
   e.metric("burrow_store_fsyncs_total", "counter", "WAL fsyncs", static_cast<double>(store.fsyncs));
   e.family("burrow_store_fsync_seconds", "summary", "Latency of WAL fsyncs");
-  e.sample("burrow_store_fsync_seconds_sum",
-           static_cast<double>(store.fsync_micros.sum()) / 1e6);
+  e.sample("burrow_store_fsync_seconds_sum", static_cast<double>(store.fsync_micros.sum()) / 1e6);
   e.sample("burrow_store_fsync_seconds_count", static_cast<double>(store.fsync_micros.count()));
   e.metric("burrow_store_disk_bytes", "gauge", "Bytes of table and log files on disk",
            static_cast<double>(store.sst_bytes + store.wal_bytes));
-  e.metric("burrow_store_failed", "gauge", "1 once a store write failed",
-           store.failed ? 1.0 : 0.0);
+  e.metric("burrow_store_failed", "gauge", "1 once a store write failed", store.failed ? 1.0 : 0.0);
 
   HttpResponse r;
   r.body = e.str();

@@ -44,8 +44,9 @@ class AccessControlTest : public ::testing::Test {
   AccessControl access_{nullptr};
 
   void SetUp() override {
-    ASSERT_TRUE(access_.put_user(User{"alice", hash_password("pw"), std::string(kSha256Hashing),
-                                      {"management"}})
+    ASSERT_TRUE(access_
+                    .put_user(User{
+                        "alice", hash_password("pw"), std::string(kSha256Hashing), {"management"}})
                     .ok());
   }
 };
@@ -125,10 +126,9 @@ TEST_F(ChannelPermissionsTest, OperationsNeedTheRightPermission) {
             "access to queue 'other' in vhost '/' refused for user 'carol'");
   // A passive declare needs no permission (and finds nothing here).
   auto& ch2 = broker_.open_channel(conn_);
-  EXPECT_EQ(ch2->declare_queue(QueueDeclareRequest{.name = "other", .passive = true})
-                .status()
-                .code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      ch2->declare_queue(QueueDeclareRequest{.name = "other", .passive = true}).status().code(),
+      StatusCode::kNotFound);
 
   // Publishing to the default exchange is checked as amq.default; amq.fanout is refused.
   auto& ch3 = broker_.open_channel(conn_);
@@ -156,10 +156,8 @@ TEST_F(ChannelPermissionsTest, OperationsNeedTheRightPermission) {
 TEST_F(ChannelPermissionsTest, APermissionChangeTakesEffectOnOpenChannels) {
   auto& ch = broker_.open_channel(conn_);
   ASSERT_TRUE(ch->declare_queue(QueueDeclareRequest{.name = "carol.q"}).ok());
-  ASSERT_TRUE(broker_.core()
-                  .access()
-                  .set_permissions(UserPermissions{"/", "carol", "", "", ""})
-                  .ok());
+  ASSERT_TRUE(
+      broker_.core().access().set_permissions(UserPermissions{"/", "carol", "", "", ""}).ok());
   EXPECT_EQ(ch->declare_queue(QueueDeclareRequest{.name = "carol.q"}).status().code(),
             StatusCode::kAccessRefused);
 }
@@ -194,10 +192,10 @@ TEST(AccessPersistence, UsersVhostsPermissionsAndVhostContentsSurviveARestart) {
     ASSERT_TRUE(core.ok()) << core.status().to_string();
     BrokerCore& c = **core;
     ASSERT_TRUE(c.put_vhost(VHostInfo{"shop", "the shop", {"prod"}, ""}).ok());
-    ASSERT_TRUE(
-        c.access().put_user(User{"erin", hash_password("pw"), std::string(kSha256Hashing),
-                                 {"monitoring"}})
-            .ok());
+    ASSERT_TRUE(c.access()
+                    .put_user(User{
+                        "erin", hash_password("pw"), std::string(kSha256Hashing), {"monitoring"}})
+                    .ok());
     ASSERT_TRUE(c.access().set_permissions(UserPermissions{"shop", "erin", ".*", ".*", ".*"}).ok());
     auto conn = c.connect(ConnectInfo{"erin", "shop"});
     ASSERT_TRUE(conn.ok());

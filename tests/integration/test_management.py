@@ -402,6 +402,47 @@ class PrometheusPortTest(BrokerTestCase):
         self.assertEqual(status, 404)
 
 
+class LimitsTest(BrokerTestCase):
+    """--max-connections, --channel-max and --max-message-size, with RabbitMQ's errors."""
+
+    burrowd_args = ('--max-connections', '2', '--channel-max', '3',
+                    '--max-message-size', '1000')
+
+    def test_connection_limit(self):
+        a = pika.BlockingConnection(self.broker.connection_parameters())
+        b = pika.BlockingConnection(self.broker.connection_parameters())
+        with self.assertRaises(pika.exceptions.AMQPConnectionError) as cm:
+            pika.BlockingConnection(self.broker.connection_parameters())
+        self.assertIn('node connection limit (2) is reached', repr(cm.exception))
+        a.close()
+        deadline = time.monotonic() + 5
+        while True:  # the slot frees once the broker saw the close
+            try:
+                c = pika.BlockingConnection(self.broker.connection_parameters())
+                break
+            except pika.exceptions.AMQPConnectionError:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+        c.close()
+        b.close()
+
+    def test_channel_max_and_message_size(self):
+        conn = pika.BlockingConnection(self.broker.connection_parameters())
+        self.assertEqual(conn._impl.params.channel_max, 3)
+        ch = conn.channel()
+        name = self.queue_name()
+        ch.queue_declare(name)
+        ch.basic_publish('', name, b'x' * 1000)
+        with self.assertRaises(ChannelClosedByBroker) as cm:
+            ch.basic_publish('', name, b'x' * 1001)
+            ch.queue_declare(name, passive=True)
+        self.assertEqual(cm.exception.reply_code, 406)
+        self.assertEqual(cm.exception.reply_text,
+                         'PRECONDITION_FAILED - message size 1001 is larger than configured '
+                         'max size 1000')
+        conn.close()
+
+
 class AlarmTest(BrokerTestCase):
     """The memory alarm blocks publishing connections; consumers keep draining."""
 
