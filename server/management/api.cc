@@ -111,11 +111,18 @@ HttpResponse no_content(int status) {
 ApiError not_found_error() { return ApiError{404, "Object Not Found", "Not Found"}; }
 
 ApiError amqp_error(const Status& status) {
-  const Reply reply = reply_for(status);
-  if (status.code() == StatusCode::kNotFound) return ApiError{404, "not_found", reply.text};
+  // As rabbit_mgmt_util: a 404 stays a 404, an access refusal is a 401 that names nothing,
+  // anything else is a 400 with the explanation alone (observed on RabbitMQ 3.10.8).
+  if (status.code() == StatusCode::kNotFound) return ApiError{404, "not_found", status.message()};
   if (status.code() == StatusCode::kAccessRefused) {
-    return ApiError{401, "access_refused", reply.text};
+    return ApiError{401, "not_authorised", "Access refused."};
   }
+  return ApiError{400, "bad_request", status.message()};
+}
+
+ApiError channel_error(const Status& status) {
+  // Errors that closed the management's own channel (publish) keep the close text.
+  const Reply reply = reply_for(status);
   return ApiError{400, "bad_request", std::to_string(reply.code) + " " + reply.text};
 }
 
@@ -560,7 +567,7 @@ HttpResponse ManagementApi::Impl::users(Call& call) {
   }
   if (method == "PUT") {
     json body = call.body();
-    if (!body.contains("tags")) fail(400, "bad_request", "[{key_missing,tags}]");
+    if (!body.contains("tags")) fail(400, "bad_request", "tags_not_present");
     broker::User user;
     user.name = name;
     user.tags = tags_of(body["tags"]);
@@ -612,9 +619,13 @@ HttpResponse ManagementApi::Impl::permissions(Call& call) {
   }
   if (method == "PUT") {
     json body = call.body();
+    std::string missing;
     for (const char* key : {"configure", "write", "read"}) {
-      if (!body.contains(key)) fail(400, "bad_request", std::string("[{key_missing,") + key + "}]");
+      if (!body.contains(key)) {
+        missing += std::string(missing.empty() ? "" : ",") + "{key_missing," + key + "}";
+      }
     }
+    if (!missing.empty()) fail(400, "bad_request", "[" + missing + "]");
     if (!core.find_vhost(vhost).ok() || !core.access().find_user(user)) {
       fail(400, "bad_request", "vhost_or_user_not_found");
     }

@@ -39,9 +39,11 @@ HttpResponse json_response(const json& body, int status = 200);
 HttpResponse no_content(int status = 204);
 // 404 {"error":"Object Not Found","reason":"Not Found"} (every empty 404 in RabbitMQ).
 ApiError not_found_error();
-// An AMQP error met while serving HTTP: 404 and 403 keep their meaning (403 as 401), the
-// rest are 400 "bad_request" with "<code> <NAME> - <text>" (rabbit_mgmt_util:with_channel).
+// An AMQP error met while serving HTTP: 404 stays 404, 403 is 401 "Access refused.", the
+// rest are 400 "bad_request" with the explanation (RabbitMQ 3.10.8, observed).
 ApiError amqp_error(const Status& status);
+// An error that closed the channel of a publish: 400 with "<code> <NAME> - <text>".
+ApiError channel_error(const Status& status);
 
 // One authenticated request.
 struct Call {

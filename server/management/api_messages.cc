@@ -39,10 +39,14 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+// RabbitMQ names every missing key: "[{key_missing,write},{key_missing,read}]".
 void require_keys(const json& body, std::initializer_list<const char*> keys) {
+  std::string missing;
   for (const char* key : keys) {
-    if (!body.contains(key)) fail(400, "bad_request", std::string("[{key_missing,") + key + "}]");
+    if (body.contains(key)) continue;
+    missing += std::string(missing.empty() ? "" : ",") + "{key_missing," + key + "}";
   }
+  if (!missing.empty()) fail(400, "bad_request", "[" + missing + "]");
 }
 
 const std::string* header_string(const FieldTable& headers, std::string_view name) {
@@ -203,8 +207,7 @@ HttpResponse ManagementApi::Impl::queue_purge(Call& call, const std::string& vho
 
 HttpResponse ManagementApi::Impl::exchange_publish(Call& call, const std::string& vhost,
                                                    const std::string& exchange) {
-  auto v = require_vhost(*this, call, vhost);
-  if (!exchange.empty() && !v->find_exchange(exchange)) fail(not_found_error());
+  require_vhost(*this, call, vhost);
   json body = call.body();
   require_keys(body, {"routing_key", "properties", "payload", "payload_encoding"});
   auto properties = json_properties(body["properties"]);
@@ -229,7 +232,7 @@ HttpResponse ManagementApi::Impl::exchange_publish(Call& call, const std::string
   const std::string routing_key = message->message.routing_key;
   Status s =
       op.channel().publish(exchange, routing_key, /*mandatory=*/true, false, std::move(message));
-  if (!s.ok()) fail(amqp_error(s));
+  if (!s.ok()) fail(channel_error(s));
   bool returned = false;
   if (!op.wait_confirm(1, returned)) {
     fail(400, "bad_request", "rejected Unable to publish message. Check queue limits.");

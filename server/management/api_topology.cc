@@ -194,7 +194,7 @@ HttpResponse ManagementApi::Impl::queues(Call& call) {
     json body = call.body();
     broker::QueueDeclareRequest request;
     request.name = name;
-    request.durable = json_bool(body, "durable", true);
+    request.durable = json_bool(body, "durable", false);  // RabbitMQ's default over HTTP
     request.auto_delete = json_bool(body, "auto_delete", false);
     if (body.contains("arguments") && body["arguments"].is_object()) {
       request.arguments = json_field_table(body["arguments"]);
@@ -273,19 +273,27 @@ HttpResponse ManagementApi::Impl::exchanges(Call& call) {
   }
   if (call.size() != 3) return error_response(not_found_error());
   if (method == "GET") {
-    if (name.empty()) return json_response(default_exchange_json(vhost_name));
+    if (name.empty()) {
+      json out = default_exchange_json(vhost_name);
+      out["incoming"] = json::array();
+      out["outgoing"] = json::array();
+      return json_response(out);
+    }
     auto x = vhost->find_exchange(name);
     if (!x) fail(not_found_error());
-    return json_response(exchange_json(*x));
+    json out = exchange_json(*x);
+    out["incoming"] = json::array();
+    out["outgoing"] = json::array();
+    return json_response(out);
   }
   if (method == "PUT") {
     json body = call.body();
-    if (!body.contains("type")) fail(400, "bad_request", "[{key_missing,type}]");
+    // RabbitMQ 3.10.8 defaults a missing type to direct and a missing durable to false.
     broker::ExchangeSettings settings;
     settings.name = name;
     settings.vhost = vhost_name;
-    settings.type = body["type"].get<std::string>();
-    settings.durable = json_bool(body, "durable", true);
+    settings.type = body.value("type", std::string("direct"));
+    settings.durable = json_bool(body, "durable", false);
     settings.auto_delete = json_bool(body, "auto_delete", false);
     settings.internal = json_bool(body, "internal", false);
     if (body.contains("arguments") && body["arguments"].is_object()) {
