@@ -76,9 +76,11 @@ class BrokerUnderTest:
                                'AMQP_URL_UNDER_TEST=amqp://... to test '
                                'a running broker')
         self.user, self.password, self.vhost = 'guest', 'guest', '/'
+        # --data-dir among the extra arguments replaces --in-memory.
+        storage = [] if '--data-dir' in self.extra_args else ['--in-memory']
         self.proc = subprocess.Popen(
-            [binary, '--port', '0', '--http-port', '0', '--bind', '127.0.0.1', '--in-memory',
-             '--log-level', 'warn'] + self.extra_args,
+            [binary, '--port', '0', '--http-port', '0', '--bind', '127.0.0.1'] + storage +
+            ['--log-level', 'warn'] + self.extra_args,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._drain(self.proc.stderr, 'stderr')
         line = self._read_ready_line()

@@ -5,7 +5,9 @@ import base64
 import json
 import os
 import shutil
+import socket
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.error
@@ -429,7 +431,17 @@ class LimitsTest(BrokerTestCase):
     """--max-connections, --channel-max and --max-message-size, with RabbitMQ's errors."""
 
     burrowd_args = ('--max-connections', '2', '--channel-max', '3',
-                    '--max-message-size', '1000')
+                    '--max-message-size', '1000', '--handshake-timeout', '500')
+
+    def test_handshake_timeout(self):
+        # A client that connects and says nothing is disconnected after --handshake-timeout.
+        sock = socket.create_connection((self.broker.host, self.broker.port), timeout=10)
+        started = time.monotonic()
+        self.assertEqual(sock.recv(100), b'')
+        elapsed = time.monotonic() - started
+        sock.close()
+        self.assertGreaterEqual(elapsed, 0.4)
+        self.assertLess(elapsed, 5)
 
     def test_connection_limit(self):
         a = pika.BlockingConnection(self.broker.connection_parameters())
@@ -464,6 +476,40 @@ class LimitsTest(BrokerTestCase):
                          'PRECONDITION_FAILED - message size 1001 is larger than configured '
                          'max size 1000')
         conn.close()
+
+
+class DiskAlarmTest(BrokerTestCase):
+    """--disk-free-limit above the free space of the data directory: the disk alarm is on
+    from the start, and clears when the limit is lowered."""
+
+    data_dir = tempfile.mkdtemp(prefix='burrow-disk-alarm-')
+    burrowd_args = ('--data-dir', data_dir, '--disk-free-limit', str(2 ** 62))
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.data_dir, ignore_errors=True)
+
+    def test_disk_alarm(self):
+        api = Api(self.broker.http_url)
+        status, body, _ = api.call('GET', '/api/health/checks/alarms')
+        self.assertEqual(status, 503)
+        self.assertEqual(body['alarms'], [{'resource': 'disk',
+                                           'node': api.get('/api/nodes')[0]['name']}])
+        self.assertTrue(api.get('/api/nodes')[0]['disk_free_alarm'])
+        pub = pika.BlockingConnection(self.broker.connection_parameters())
+        events = []
+        pub.add_on_connection_blocked_callback(
+            lambda conn, frame: events.append(frame.method.reason))
+        ch = pub.channel()
+        ch.basic_publish('', 'nowhere', b'x')
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not events:
+            pub.process_data_events(time_limit=0.2)
+        self.assertEqual(events, ['low on disk'])
+        api.call('PUT', '/api/burrow/alarms', {'disk_free_limit': 1})
+        self.assertEqual(api.get('/api/health/checks/alarms'), {'status': 'ok'})
+        pub.close()
 
 
 class AlarmTest(BrokerTestCase):
