@@ -270,6 +270,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   uint64_t route_cache_epoch_ = 0;
   std::unordered_set<std::string> granted_;  // permission + kind + name, for authorize()
   uint64_t granted_epoch_ = 0;
+  std::string last_published_to_;  // "=" + the exchange last granted write on; empty: none
   std::string scratch_grant_;
   RouteResult scratch_route_;
   RouteKey scratch_key_;

@@ -162,6 +162,20 @@ TEST_F(ChannelPermissionsTest, APermissionChangeTakesEffectOnOpenChannels) {
             StatusCode::kAccessRefused);
 }
 
+TEST_F(ChannelPermissionsTest, RevokingWriteStopsTheNextPublish) {
+  auto& ch = broker_.open_channel(conn_);
+  auto msg = std::make_shared<StoredMessage>();
+  msg->message.body = "x";
+  ASSERT_TRUE(ch->publish("", "carol.q", false, false, msg).ok());
+  ASSERT_TRUE(ch->publish("", "carol.q", false, false, msg).ok());  // the cached grant
+  ASSERT_TRUE(broker_.core()
+                  .access()
+                  .set_permissions(UserPermissions{"/", "carol", "^carol\\.", "", "^carol\\."})
+                  .ok());
+  EXPECT_EQ(ch->publish("", "carol.q", false, false, msg).message(),
+            "access to exchange 'amq.default' in vhost '/' refused for user 'carol'");
+}
+
 TEST(VHostAccess, ConnectingWithoutPermissionsIsRefused) {
   TestBroker broker;
   ASSERT_TRUE(broker.core()
