@@ -41,6 +41,7 @@ struct Flags {
   int http_port = 15672;
   int https_port = -1;
   int prometheus_port = -1;
+  std::string clock = "system";
   std::string definitions;
   std::string log_file;
   // Limits and alarms, RabbitMQ's names and defaults.
@@ -94,6 +95,10 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       po::value<int>(&flags.prometheus_port)->default_value(flags.prometheus_port),
       "also serve /metrics alone on this port (rabbitmq_prometheus's 15692); 0 picks a free "
       "port, -1 = off (/metrics is always on the HTTP API's port)")(
+      "clock", po::value<std::string>(&flags.clock)->default_value(flags.clock),
+      "system, or manual: the broker's clock (TTLs, expiry, delays, consumer timeouts, outbox "
+      "back-off) starts at the wall time and moves only through POST "
+      "/api/burrow/clock/advance (for tests)")(
       "definitions", po::value<std::string>(&flags.definitions),
       "a definitions.json file (RabbitMQ's format) to load at start")(
       "log-file", po::value<std::string>(&flags.log_file),
@@ -142,6 +147,11 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
   if (vm.count("help")) {
     std::cout << desc << "\n";
     exit_code = 0;
+    return false;
+  }
+  if (flags.clock != "system" && flags.clock != "manual") {
+    std::cerr << "burrowd: --clock must be system or manual\n";
+    exit_code = 2;
     return false;
   }
   if (flags.durability != "fsync" && flags.durability != "os") {
@@ -246,6 +256,9 @@ int main(int argc, char** argv) {
   options.repair = flags.repair;
   options.memory_budget_bytes = flags.memory_budget_mb * 1024 * 1024;
   options.max_message_size = flags.max_message_size;
+  // A manual clock starts at the wall time, so timestamps stay plausible.
+  burrow::ManualClock manual_clock(burrow::SystemClock::instance().now_ms());
+  if (flags.clock == "manual") options.clock = &manual_clock;
   if (!options.in_memory) {
     std::error_code ec;
     std::filesystem::create_directories(options.data_dir, ec);

@@ -293,6 +293,30 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
                               {"inbox_processed", st.inbox_processed},
                               {"inbox_duplicates", st.inbox_duplicates}});
   }
+  // /api/burrow/clock[/advance]: the broker's clock; a manual one (burrowd --clock manual)
+  // moves only when told, firing every timer that falls due, in due order, before answering.
+  if (call.size() >= 2 && call.segment(1) == "clock") {
+    auto clock_json = [&] {
+      return json{{"mode", core.manual_clock() ? "manual" : "system"},
+                  {"now_ms", core.clock().now_ms()}};
+    };
+    if (call.size() == 2 && method == "GET") return json_response(clock_json());
+    if (call.size() == 3 && call.segment(2) == "advance" && method == "POST") {
+      require_admin(call);
+      json body = call.body();
+      if (!body.contains("ms")) fail(400, "bad_request", "[{key_missing,ms}]");
+      auto ms = json_int(body["ms"]);
+      if (!ms || *ms < 0) fail(400, "bad_request", "ms must be a non-negative integer");
+      if (!core.manual_clock()) {
+        fail(400, "bad_request",
+             "the broker's clock is the system clock (start burrowd with "
+             "--clock manual)");
+      }
+      if (Status s = core.advance_clock(*ms); !s.ok()) fail(400, "bad_request", s.message());
+      return json_response(clock_json());
+    }
+    return error_response(not_found_error());
+  }
   // /api/burrow/alarms: the memory and disk limits, adjustable at run time as with
   // rabbitmqctl set_vm_memory_high_watermark [absolute] and set_disk_free_limit.
   if (call.size() == 2 && call.segment(1) == "alarms") {
