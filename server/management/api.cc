@@ -711,6 +711,8 @@ HttpResponse ManagementApi::Impl::aliveness(Call& call) {
 QueueRates RateTracker::rates(const std::string& key, const broker::QueueCounters& counters,
                               int64_t now_ms) {
   std::lock_guard lock(mu_);
+  // Deleted queues leave their samples behind: start over rather than grow without bound.
+  if (samples_.size() > 100000) samples_.clear();
   auto [it, inserted] = samples_.try_emplace(key);
   Sample& s = it->second;
   if (inserted) {

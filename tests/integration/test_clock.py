@@ -46,6 +46,9 @@ class ManualClockTest(BrokerTestCase):
         ch.queue_bind(dlq, dlx)
         ch.queue_declare(work, arguments={'x-message-ttl': 60000,
                                           'x-dead-letter-exchange': dlx})
+        # A publish is asynchronous: with confirms it has reached the queue (and started its
+        # 60 s) before the clock moves.
+        ch.confirm_delivery()
         ch.basic_publish('', work, b'order-1')
         # 59 s: still there.
         status, after = api(self.broker.http_url, 'POST', '/api/burrow/clock/advance',

@@ -398,8 +398,16 @@ class ManagementTest(BrokerTestCase):
             ch.basic_publish('', name, b'x')
         method, _, _ = ch.basic_get(name, auto_ack=False)
         ch.basic_ack(method.delivery_tag)
-        _, text, _ = self.api.call('GET', '/metrics', auth=False, raw=True)
-        after = text.decode()
+        # basic.ack has no reply: wait until the broker has counted it.
+        deadline = time.monotonic() + 10
+        while True:
+            _, text, _ = self.api.call('GET', '/metrics', auth=False, raw=True)
+            after = text.decode()
+            acked = (self.metric(after, 'burrow_queue_messages_acked_total')
+                     - self.metric(before, 'burrow_queue_messages_acked_total'))
+            if acked >= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         self.assertEqual(self.metric(after, 'rabbitmq_queue_messages_published_total')
                          - self.metric(before, 'rabbitmq_queue_messages_published_total'), 5)
         self.assertGreaterEqual(self.metric(after, 'rabbitmq_connections'), 1)
@@ -526,6 +534,7 @@ class AlarmTest(BrokerTestCase):
         pch = pub.channel()
         pch.queue_declare(name)
         pch.basic_publish('', name, b'before')
+        pch.queue_declare(name, passive=True)  # a round trip: 'before' is in the queue
         cons = pika.BlockingConnection(self.broker.connection_parameters())
         cch = cons.channel()
 
