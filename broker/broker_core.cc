@@ -244,6 +244,19 @@ Status BrokerCore::save_vhost(const VHostInfo& info) {
   return store_->write_sync(std::move(batch));
 }
 
+Status BrokerCore::reset() {
+  for (const VHostPtr& vhost : vhosts()) {
+    if (vhost->name() == options_.default_vhost) {
+      for (const ConsumerPtr& c : vhost->clear()) c->channel().consumer_cancelled_by_broker(c);
+      RETURN_IF_ERROR(access_->forget_vhost(vhost->name()));
+    } else {
+      RETURN_IF_ERROR(delete_vhost(vhost->name()));
+    }
+  }
+  for (const User& user : access_->users()) RETURN_IF_ERROR(access_->delete_user(user.name));
+  return create_defaults();
+}
+
 Status BrokerCore::create_defaults() {
   const VHostInfo info{options_.default_vhost, "Default virtual host", {}, ""};
   ASSIGN_OR_RETURN(bool created, put_vhost(info));

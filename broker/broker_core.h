@@ -120,6 +120,13 @@ class BrokerCore {
   // Errors: kNotFound.
   Status delete_vhost(const std::string& name);
 
+  // Returns the broker to its initial state (a test suite reusing one broker): every vhost
+  // but the default one is deleted, the default one emptied to its built-in exchanges, every
+  // user deleted and the default user and its permissions created again. Connections are the
+  // adapters' to close (burrowd's POST /api/burrow/reset closes them first). Outbox rows and
+  // application data stay.
+  Status reset();
+
   // Counters since the broker started (management and metrics).
   BrokerStats& stats() { return stats_; }
 

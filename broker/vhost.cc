@@ -740,15 +740,34 @@ std::vector<Binding> VHost::bindings() const {
 
 std::vector<ConsumerPtr> VHost::delete_everything() {
   deleted_.store(true, std::memory_order_release);
+  return remove_all(/*keep_builtins=*/false);
+}
+
+std::vector<ConsumerPtr> VHost::clear() { return remove_all(/*keep_builtins=*/true); }
+
+std::vector<ConsumerPtr> VHost::remove_all(bool keep_builtins) {
   std::vector<QueuePtr> queues;
   {
     std::unique_lock lock(mu_);
     for (const auto& [_, q] : queues_) queues.push_back(q);
     for (const auto& q : queues) unregister_queue_locked(q);
     std::vector<std::string> names;
-    for (const auto& [name, _] : exchanges_) names.push_back(name);
+    for (const auto& [name, _] : exchanges_) {
+      if (!(keep_builtins && name.starts_with("amq."))) names.push_back(name);
+    }
     for (const auto& name : names) {
       if (exchanges_.count(name) != 0) remove_exchange_locked(name);
+    }
+    // What is left are the built-in exchanges: drop the bindings between them.
+    std::vector<Binding> removed;
+    for (auto& [_, x] : exchanges_) {
+      for (const auto& [other, __] : exchanges_) {
+        x->remove_bindings_to(DestinationKind::kExchange, other, &removed);
+      }
+    }
+    if (!removed.empty()) {
+      forget_bindings_locked(removed);
+      bump_epoch();
     }
     if (Status s = finish_writes(lock); !s.ok()) {
       logger().error("cannot delete the stored entities of vhost '{}': {}", name_, s.to_string());

@@ -147,6 +147,8 @@ class VHost : public std::enable_shared_from_this<VHost> {
   // Deletes every queue (their messages, in the store too), exchange and binding, and marks
   // the vhost deleted. Returns the consumers to notify.
   std::vector<ConsumerPtr> delete_everything();
+  // The same, but the vhost stays usable with its built-in exchanges (a broker reset).
+  std::vector<ConsumerPtr> clear();
 
   // ---- recovery: entities as the store holds them, added without writing them again ----
   void recover_exchange(ExchangeSettings settings);
@@ -173,6 +175,7 @@ class VHost : public std::enable_shared_from_this<VHost> {
   QueueContext queue_context(uint64_t queue_id);
   void delete_unused_auto_delete_locked(const std::string& exchange) REQUIRES(mu_);
   void bump_epoch() { epoch_.fetch_add(1, std::memory_order_acq_rel); }
+  std::vector<ConsumerPtr> remove_all(bool keep_builtins);
   // Releases the exclusive lock, then waits for the metadata writes submitted under it
   // (pending_): no thread waits for the store while holding the topology lock.
   Status finish_writes(std::unique_lock<std::shared_mutex>& lock);

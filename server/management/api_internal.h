@@ -91,6 +91,10 @@ class RateTracker {
   // Per-second rates for `counters` of the queue named by `key`, over the interval between
   // the last two samples at least 5 s apart.
   QueueRates rates(const std::string& key, const broker::QueueCounters& counters, int64_t now_ms);
+  void clear() {
+    std::lock_guard lock(mu_);
+    samples_.clear();
+  }
 
  private:
   struct Sample {

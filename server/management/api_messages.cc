@@ -6,6 +6,7 @@
 
 #include "broker/broker_core.h"
 #include "broker/outbox.h"
+#include "server/connection_registry.h"
 #include "server/management/api_internal.h"
 #include "server/management/op_channel.h"
 #include "server/resource_alarms.h"
@@ -292,6 +293,21 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
                               {"retried", st.retried},
                               {"inbox_processed", st.inbox_processed},
                               {"inbox_duplicates", st.inbox_duplicates}});
+  }
+  // /api/burrow/reset: the broker back to its initial state, so a test suite can reuse one
+  // burrowd: every connection closed (320 CONNECTION_FORCED - broker reset), every
+  // non-default vhost, user, queue, message, exchange and binding gone, guest and "/" as at
+  // first start.
+  if (call.size() == 2 && call.segment(1) == "reset" && method == "POST") {
+    require_admin(call);
+    if (connections) {
+      for (const auto& c : connections->list()) {
+        if (c->force_close) c->force_close("broker reset");
+      }
+    }
+    if (Status s = core.reset(); !s.ok()) fail(400, "bad_request", s.message());
+    rates.clear();
+    return no_content();
   }
   // /api/burrow/clock[/advance]: the broker's clock; a manual one (burrowd --clock manual)
   // moves only when told, firing every timer that falls due, in due order, before answering.

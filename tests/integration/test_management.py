@@ -419,6 +419,48 @@ class ManagementTest(BrokerTestCase):
         conn.close()
 
 
+class ResetTest(BrokerTestCase):
+    """POST /api/burrow/reset: one broker reused by a whole suite."""
+
+    def test_reset_returns_the_broker_to_its_initial_state(self):
+        api = Api(self.broker.http_url)
+        vhost = 'burrow-test-reset-%d' % os.getpid()
+        api.call('PUT', '/api/vhosts/' + q(vhost), {})
+        api.call('PUT', '/api/users/temp', {'password': 'pw', 'tags': ''})
+        conn = pika.BlockingConnection(self.broker.connection_parameters())
+        ch = conn.channel()
+        ch.exchange_declare('reset-x', 'topic')
+        ch.queue_declare('reset-q', durable=True)
+        ch.queue_bind('reset-q', 'reset-x', '#')
+        ch.exchange_bind('amq.fanout', 'amq.direct', 'k')
+        for _ in range(10):
+            ch.basic_publish('reset-x', 'a', b'x')
+        ch.queue_declare('reset-q', passive=True)
+        started = time.monotonic()
+        status, _, _ = api.call('POST', '/api/burrow/reset')
+        took = time.monotonic() - started
+        self.assertEqual(status, 204)
+        with self.assertRaises(ConnectionClosedByBroker) as cm:
+            conn.process_data_events(time_limit=5)
+            conn.process_data_events(time_limit=5)
+        self.assertEqual(cm.exception.reply_text, 'CONNECTION_FORCED - broker reset')
+        self.assertEqual(api.get('/api/queues'), [])
+        self.assertEqual([v['name'] for v in api.get('/api/vhosts')], ['/'])
+        self.assertEqual([u['name'] for u in api.get('/api/users')], ['guest'])
+        self.assertEqual(sorted(x['name'] for x in api.get('/api/exchanges/%2F')),
+                         ['', 'amq.direct', 'amq.fanout', 'amq.headers', 'amq.match',
+                          'amq.rabbitmq.trace', 'amq.topic'])
+        self.assertEqual(api.get('/api/bindings/%2F'), [])
+        self.assertEqual([p['user'] for p in api.get('/api/permissions')], ['guest'])
+        # The broker works as before.
+        conn = pika.BlockingConnection(self.broker.connection_parameters())
+        ch = conn.channel()
+        ch.queue_declare('reset-q')
+        self.assertEqual(ch.queue_declare('reset-q', passive=True).method.message_count, 0)
+        conn.close()
+        print('reset took %.1f ms' % (took * 1000), file=sys.stderr)
+
+
 class PrometheusPortTest(BrokerTestCase):
     """--prometheus-port: /metrics alone on its own port, as rabbitmq_prometheus's 15692."""
 
