@@ -64,6 +64,12 @@ void VHost::declare_builtin_exchanges() {
   add("amq.rabbitmq.trace", "topic", /*internal=*/true);
 }
 
+// A declaration racing the vhost's deletion (its connections are being closed): refused under
+// the topology lock, so nothing is stored for a vhost that is gone.
+Status VHost::vhost_gone() const {
+  return not_allowed(fmt::format("vhost '{}' is being deleted", name_));
+}
+
 std::string VHost::queue_not_found(std::string_view name) const {
   return "no " + rs("queue", name, name_);
 }
@@ -94,6 +100,7 @@ Status VHost::declare_exchange(const ExchangeSettings& settings, bool passive) {
     return Status();
   }
   std::unique_lock lock(mu_);
+  if (deleted()) return vhost_gone();
   if (Exchange* existing = find_exchange_locked(settings.name)) {
     const ExchangeSettings& cur = existing->settings();
     const std::string x = settings.name;
@@ -296,6 +303,7 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
   const uint64_t queue_id = stored ? context_.next_queue_id->fetch_add(1) : 0;
   ASSIGN_OR_RETURN(QueuePtr q, make_queue(settings, queue_context(queue_id)));
   std::unique_lock lock(mu_);
+  if (deleted()) return vhost_gone();
   // Another declaration may have won the race while no lock was held.
   if (auto it = queues_.find(settings.name); it != queues_.end()) {
     RETURN_IF_ERROR(check_queue_access_locked(*it->second, connection_id));
@@ -562,6 +570,7 @@ Status VHost::bind(const Binding& binding, uint64_t connection_id) {
     return access_refused(std::string(kDefaultExchangeRefusal));
   }
   std::unique_lock lock(mu_);
+  if (deleted()) return vhost_gone();
   // The source is looked up first: with both ends missing RabbitMQ names the exchange.
   Exchange* source = find_exchange_locked(binding.source);
   if (source == nullptr) return not_found(exchange_not_found(binding.source));

@@ -182,6 +182,7 @@ class VHost : public std::enable_shared_from_this<VHost> {
   // Arms the release of a held message; `stored_id` != 0 deletes its record once routed.
   void hold(std::string exchange, std::vector<std::string> routing_keys, StoredMessagePtr message,
             EnqueueOptions options, TimeMs due, uint64_t stored_id);
+  Status vhost_gone() const;
   std::string queue_not_found(std::string_view name) const;
   std::string exchange_not_found(std::string_view name) const;
 
