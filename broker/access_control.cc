@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "base/status_macros.h"
+#include "broker/base64.h"
 #include "storage/keys.h"
 #include "storage/records.pb.h"
 #include "storage/store.h"
@@ -18,29 +19,6 @@ namespace burrow::broker {
 namespace st = burrow::storage;
 
 namespace {
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  if (text.empty() || text.size() % 4 != 0) return std::nullopt;
-  std::string out(3 * text.size() / 4 + 1, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  size_t size = static_cast<size_t>(n);
-  // EVP_DecodeBlock counts the padding as zero bytes.
-  for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i) --size;
-  out.resize(size);
-  return out;
-}
 
 const EVP_MD* digest_of(std::string_view algorithm) {
   if (algorithm == kSha256Hashing) return EVP_sha256();

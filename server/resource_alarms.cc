@@ -1,8 +1,8 @@
 // ResourceAlarms: samples /proc/self/statm and statvfs(data dir) on a thread.
 #include "server/resource_alarms.h"
 #include "base/logging.h"
+#include "server/process_stats.h"
 
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -14,17 +14,6 @@ namespace burrow::server {
 
 namespace {
 spdlog::logger& logger() { return module_logger("alarm"); }
-}  // namespace
-
-namespace {
-
-uint64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-}
-
 }  // namespace
 
 ResourceAlarms::ResourceAlarms(AlarmOptions options) : options_(std::move(options)) {
@@ -98,7 +87,7 @@ void ResourceAlarms::unsubscribe(uint64_t id) {
 
 void ResourceAlarms::check_now() {
   std::lock_guard check(check_mu_);
-  const uint64_t used = resident_bytes();
+  const uint64_t used = resident_memory_bytes();
   memory_used_.store(used, std::memory_order_relaxed);
   const uint64_t limit = memory_limit();
   const bool memory = limit != 0 && used > limit;
@@ -110,11 +99,9 @@ void ResourceAlarms::check_now() {
     disk_limit = options_.disk_free_limit_bytes;
   }
   bool disk = false;
-  struct statvfs fs {};
-  if (!path.empty() && ::statvfs(path.c_str(), &fs) == 0) {
-    const uint64_t free = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-    disk_free_.store(free, std::memory_order_relaxed);
-    disk = free < disk_limit;
+  if (auto free = disk_free_bytes(path)) {
+    disk_free_.store(*free, std::memory_order_relaxed);
+    disk = *free < disk_limit;
   }
   const bool memory_changed = memory_alarm_.exchange(memory) != memory;
   const bool disk_changed = disk_alarm_.exchange(disk) != disk;

@@ -5,7 +5,6 @@
 #include "base/logging.h"
 
 #include <sys/resource.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include "server/connection_registry.h"
 #include "server/management/api_internal.h"
 #include "server/management/static_files.h"
+#include "server/process_stats.h"
 #include "server/resource_alarms.h"
 #include "server/server_properties.h"
 
@@ -78,13 +78,6 @@ std::vector<std::string> tags_of(const json& value) {
     }
   }
   return tags;
-}
-
-uint64_t resident_memory_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace
@@ -257,12 +250,8 @@ HttpResponse ManagementApi::Impl::dispatch(Call& call) {
 json ManagementApi::Impl::node_json() {
   struct rlimit files {};
   ::getrlimit(RLIMIT_NOFILE, &files);
-  struct statvfs disk {};
-  uint64_t disk_free = 0;
-  const std::string dir = core.options().in_memory ? "." : core.options().data_dir;
-  if (::statvfs(dir.c_str(), &disk) == 0) {
-    disk_free = static_cast<uint64_t>(disk.f_bavail) * disk.f_frsize;
-  }
+  const uint64_t disk_free =
+      disk_free_bytes(core.options().in_memory ? "." : core.options().data_dir).value_or(0);
   const uint64_t mem_used = resident_memory_bytes();
   const long pages = ::sysconf(_SC_PHYS_PAGES);
   const uint64_t total_memory =
@@ -473,15 +462,7 @@ HttpResponse ManagementApi::Impl::vhosts(Call& call) {
   }
   if (call.size() == 3 && call.segment(2) == "connections" && method == "GET") {
     require_vhost(*this, call, name);
-    Call sub = call;
-    sub.segments = {"connections"};
-    HttpResponse all = connections_route(sub);
-    json list = json::parse(all.body);
-    json out = json::array();
-    for (auto& c : list) {
-      if (c["vhost"] == name) out.push_back(c);
-    }
-    return json_response(out);
+    return json_response(connection_list(call, &name));
   }
   if (call.size() != 2) return error_response(not_found_error());
   if (method == "GET") {

@@ -15,6 +15,7 @@
 #include <burrow/properties.h>
 
 #include "broker/access_control.h"
+#include "broker/base64.h"
 #include "broker/queue.h"
 #include "server/management/api.h"
 
@@ -59,10 +60,8 @@ struct Call {
   json body() const;
 };
 
-// Base64 (OpenSSL's EVP block codec), for HTTP basic auth and message payloads.
-std::string base64_encode(std::string_view bytes);
-// nullopt when `text` is not base64.
-std::optional<std::string> base64_decode(std::string_view text);
+using broker::base64_decode;
+using broker::base64_encode;
 
 // ---- JSON conversions ----
 json field_value_json(const FieldValue& value);
@@ -140,6 +139,8 @@ struct ManagementApi::Impl {
   json exchange_json(const broker::ExchangeSettings& exchange);
   std::vector<json> binding_list(const broker::VHost& vhost);
   json channel_list(const std::string* vhost);
+  // The connections `call`'s user may see, of one vhost or all.
+  json connection_list(const Call& call, const std::string* vhost);
 
   // api_messages.cc
   HttpResponse queue_get(Call& call, const std::string& vhost, const std::string& queue);

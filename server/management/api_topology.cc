@@ -60,6 +60,24 @@ json default_exchange_json(const std::string& vhost) {
               {"user_who_performed_action", "rmq-internal"}};
 }
 
+// One consumer as /api/consumers and a queue's consumer_details show it.
+json consumer_json(const ConnectionEntry& conn, uint16_t number, const broker::Consumer& consumer) {
+  return json{{"consumer_tag", consumer.tag()},
+              {"exclusive", consumer.settings().exclusive},
+              {"ack_required", !consumer.no_ack()},
+              {"prefetch_count", consumer.settings().prefetch},
+              {"active", true},
+              {"activity_status", "up"},
+              {"arguments", field_table_json(consumer.settings().arguments)},
+              {"queue", json{{"name", consumer.queue()->name()}, {"vhost", conn.vhost}}},
+              {"channel_details", json{{"name", conn.name + " (" + std::to_string(number) + ")"},
+                                       {"number", number},
+                                       {"user", conn.user},
+                                       {"connection_name", conn.name},
+                                       {"peer_port", conn.peer_port},
+                                       {"peer_host", conn.peer_host}}}};
+}
+
 bool query_flag(const HttpRequest& request, const char* name) {
   auto it = request.query.find(name);
   return it != request.query.end() && it->second == "true";
@@ -125,19 +143,9 @@ json ManagementApi::Impl::queue_json(const broker::Queue& queue, bool details) {
       for (const auto& conn : connections->list()) {
         for (const auto& [number, channel] : conn->channels()) {
           for (const auto& consumer : channel->consumers()) {
-            if (consumer->queue().get() != &queue) continue;
-            consumer_details.push_back(json{
-                {"consumer_tag", consumer->tag()},
-                {"ack_required", !consumer->no_ack()},
-                {"exclusive", consumer->settings().exclusive},
-                {"prefetch_count", consumer->settings().prefetch},
-                {"arguments", field_table_json(consumer->settings().arguments)},
-                {"channel_details", json{{"name", conn->name + " (" + std::to_string(number) + ")"},
-                                         {"number", number},
-                                         {"connection_name", conn->name},
-                                         {"peer_host", conn->peer_host},
-                                         {"peer_port", conn->peer_port},
-                                         {"user", conn->user}}}});
+            if (consumer->queue().get() == &queue) {
+              consumer_details.push_back(consumer_json(*conn, number, *consumer));
+            }
           }
         }
       }
@@ -465,20 +473,23 @@ json channel_json(const ConnectionEntry& c, uint16_t number, const broker::Chann
 
 }  // namespace
 
+json ManagementApi::Impl::connection_list(const Call& call, const std::string* vhost) {
+  json out = json::array();
+  if (!connections) return out;
+  for (const auto& c : connections->list()) {
+    // Users without monitoring see their own connections only (rabbit_mgmt_util:filter_user).
+    if ((call.is_monitor() || c->user == call.user.name) && (!vhost || c->vhost == *vhost)) {
+      out.push_back(connection_json(*c));
+    }
+  }
+  return out;
+}
+
 HttpResponse ManagementApi::Impl::connections_route(Call& call) {
-  std::vector<ConnectionEntryPtr> list =
-      connections ? connections->list() : std::vector<ConnectionEntryPtr>{};
-  // Users without monitoring see their own connections only (rabbit_mgmt_util:filter_user).
   auto visible = [&](const ConnectionEntry& c) {
     return call.is_monitor() || c.user == call.user.name;
   };
-  if (call.size() == 1) {
-    json out = json::array();
-    for (const auto& c : list) {
-      if (visible(*c)) out.push_back(connection_json(*c));
-    }
-    return json_response(out);
-  }
+  if (call.size() == 1) return json_response(connection_list(call, nullptr));
   const std::string& name = call.segment(1);
   ConnectionEntryPtr entry = connections ? connections->find(name) : nullptr;
   if (!entry || !visible(*entry)) fail(not_found_error());
@@ -543,21 +554,7 @@ HttpResponse ManagementApi::Impl::consumers(Call& call) {
     if (!call.is_monitor() && conn->user != call.user.name) continue;
     for (const auto& [number, channel] : conn->channels()) {
       for (const auto& consumer : channel->consumers()) {
-        out.push_back(json{
-            {"consumer_tag", consumer->tag()},
-            {"exclusive", consumer->settings().exclusive},
-            {"ack_required", !consumer->no_ack()},
-            {"prefetch_count", consumer->settings().prefetch},
-            {"active", true},
-            {"activity_status", "up"},
-            {"arguments", field_table_json(consumer->settings().arguments)},
-            {"queue", json{{"name", consumer->queue()->name()}, {"vhost", conn->vhost}}},
-            {"channel_details", json{{"name", conn->name + " (" + std::to_string(number) + ")"},
-                                     {"number", number},
-                                     {"user", conn->user},
-                                     {"connection_name", conn->name},
-                                     {"peer_port", conn->peer_port},
-                                     {"peer_host", conn->peer_host}}}});
+        out.push_back(consumer_json(*conn, number, *consumer));
       }
     }
   }

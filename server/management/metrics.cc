@@ -3,7 +3,6 @@
 // /metrics/per-object labels them by vhost and queue. burrow_* metrics cover what RabbitMQ
 // has no name for: the outbox, the inbox and the store.
 #include <sys/resource.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <dirent.h>
@@ -15,6 +14,7 @@
 #include "broker/outbox.h"
 #include "server/connection_registry.h"
 #include "server/management/api_internal.h"
+#include "server/process_stats.h"
 #include "server/resource_alarms.h"
 #include "server/server_properties.h"
 
@@ -63,13 +63,6 @@ uint64_t open_fds() {
     ::closedir(d);
   }
   return n > 2 ? n - 2 : 0;  // "." and ".."
-}
-
-uint64_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  uint64_t size = 0, resident = 0;
-  statm >> size >> resident;
-  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
 struct QueueRow {
@@ -241,16 +234,14 @@ HttpResponse ManagementApi::Impl::metrics(const HttpRequest& request) {
   struct rlimit files {};
   ::getrlimit(RLIMIT_NOFILE, &files);
   e.metric("rabbitmq_process_resident_memory_bytes", "gauge", "Memory used in bytes",
-           static_cast<double>(resident_bytes()));
+           static_cast<double>(resident_memory_bytes()));
   e.metric("rabbitmq_process_open_fds", "gauge", "Open file descriptors",
            static_cast<double>(open_fds()));
   e.metric("rabbitmq_process_max_fds", "gauge", "Open file descriptors limit",
            static_cast<double>(files.rlim_cur));
-  struct statvfs disk {};
-  const std::string dir = core.options().in_memory ? "." : core.options().data_dir;
-  if (::statvfs(dir.c_str(), &disk) == 0) {
+  if (auto free = disk_free_bytes(core.options().in_memory ? "." : core.options().data_dir)) {
     e.metric("rabbitmq_disk_space_available_bytes", "gauge", "Disk space available in bytes",
-             static_cast<double>(disk.f_bavail) * static_cast<double>(disk.f_frsize));
+             static_cast<double>(*free));
   }
   e.metric("burrow_uptime_seconds", "gauge", "Seconds since the broker started",
            static_cast<double>(SystemClock::instance().now_ms() - core.started_at()) / 1000.0);
