@@ -14,6 +14,7 @@
 #include "broker/outbox.h"
 #include "broker/persistence.h"
 #include "broker/recovery.h"
+#include "broker/test_controls.h"
 #include "storage/keys.h"
 #include "storage/records.pb.h"
 #include "storage/rocksdb_store.h"
@@ -39,7 +40,10 @@ uint64_t memory_budget_bytes(const Options& options) {
 }  // namespace
 
 BrokerCore::BrokerCore(const Options& options)
-    : options_(options), clock_(options.clock ? options.clock : &SystemClock::instance()) {}
+    : options_(options),
+      clock_(options.clock ? options.clock : &SystemClock::instance()),
+      faults_(std::make_unique<FaultInjector>()),
+      publish_log_(std::make_unique<PublishLog>()) {}
 
 Result<std::unique_ptr<BrokerCore>> BrokerCore::open(const Options& options) {
   // RabbitMQ's hard limit for max_message_size; queue entries keep sizes in 32 bits.
@@ -245,6 +249,8 @@ Status BrokerCore::save_vhost(const VHostInfo& info) {
 }
 
 Status BrokerCore::reset() {
+  faults_->clear();
+  publish_log_->clear();
   for (const VHostPtr& vhost : vhosts()) {
     if (vhost->name() == options_.default_vhost) {
       for (const ConsumerPtr& c : vhost->clear()) c->channel().consumer_cancelled_by_broker(c);

@@ -43,8 +43,10 @@
 namespace burrow::broker {
 
 class Channel;
+class FaultInjector;
 class Outbox;
 class Persistence;
+class PublishLog;
 
 // Broker-wide counters (RabbitMQ's churn and totals), relaxed atomics.
 struct BrokerStats {
@@ -130,6 +132,11 @@ class BrokerCore {
   // Counters since the broker started (management and metrics).
   BrokerStats& stats() { return stats_; }
 
+  // Test-double controls (broker/test_controls.h): injected faults and the published-message
+  // log (off until enabled). reset() clears both.
+  FaultInjector& faults() { return *faults_; }
+  PublishLog& publish_log() { return *publish_log_; }
+
   // Direct reply-to: channels with a reply consumer, by the key in their reply address.
   void register_reply_channel(const std::string& key, std::weak_ptr<Channel> channel);
   void unregister_reply_channel(const std::string& key);
@@ -155,6 +162,8 @@ class BrokerCore {
 
   std::unique_ptr<AccessControl> access_;
   mutable BrokerStats stats_;
+  std::unique_ptr<FaultInjector> faults_;
+  std::unique_ptr<PublishLog> publish_log_;
   TimeMs started_at_ = 0;
 
   // Creates the VHost object for `info` (not stored); caller holds no lock.

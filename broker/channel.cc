@@ -10,6 +10,7 @@
 #include "broker/broker_core.h"
 #include "broker/names.h"
 #include "broker/persistence.h"
+#include "broker/test_controls.h"
 
 namespace burrow::broker {
 
@@ -297,6 +298,11 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
     return Status();
   }
   const uint64_t seq = confirm_mode_ ? confirms_.next() : 0;
+  if (seq != 0 && connection_->core().faults().take_nack_publish()) {
+    // Fault injection (test double): the publish is dropped and nacked.
+    confirms_.resolve(seq, false);
+    return Status();
+  }
   enqueue_routed(*result, exchange, routing_key, mandatory, message, options, seq);
   if (++unreported_publishes_ == 64) report_publishes();
   return Status();
@@ -344,10 +350,13 @@ void Channel::enqueue_routed(const RouteResult& result, std::string_view exchang
   }
   bool rejected = false;
   bool delivered = false;
+  PublishLog& log = connection_->core().publish_log();
+  std::vector<std::string> reached;  // for the log only
   for (const QueuePtr& q : result.queues) {
     switch (q->enqueue(message, opts)) {
       case EnqueueOutcome::kAccepted:
         delivered = true;
+        if (log.enabled()) reached.push_back(q->name());
         break;
       case EnqueueOutcome::kRejected:
         rejected = true;
@@ -357,6 +366,9 @@ void Channel::enqueue_routed(const RouteResult& result, std::string_view exchang
     }
   }
   last_publish_ = PublishOutcome{delivered, rejected, result.delay_ms > 0};
+  if (log.enabled()) {
+    record_publish(log, result.delay_ms > 0, exchange, routing_key, message, std::move(reached));
+  }
   // basic.return goes out before the confirm, as RabbitMQ does.
   if (!delivered && !rejected && mandatory) sink_->on_return(312, "NO_ROUTE", *message);
   if (gate) {
@@ -637,6 +649,20 @@ void Channel::on_ack_timer() {
       number_, ack_timeout_)));
 }
 
+void Channel::record_publish(PublishLog& log, bool delayed, std::string_view exchange,
+                             std::string_view routing_key, const StoredMessagePtr& message,
+                             std::vector<std::string> queues) {
+  PublishedRecord record;
+  record.published_at = connection_->core().clock().now_ms();
+  record.vhost = vhost_.name();
+  record.exchange = exchange;
+  record.routing_key = routing_key;
+  record.message = message;
+  record.delayed = delayed;
+  record.queues = std::move(queues);
+  log.add(std::move(record));
+}
+
 void Channel::consumer_cancelled_by_broker(const ConsumerPtr& consumer) {
   std::lock_guard lock(mu_);
   consumer->mark_cancelled();
@@ -709,6 +735,20 @@ void Channel::settle(std::vector<Unacked> entries, Settle how) {
 Status Channel::settle_tags(uint64_t tag, bool multiple, Settle how) {
   RETURN_IF_ERROR(check_open());
   ASSIGN_OR_RETURN(std::vector<Unacked> entries, take_unacked(tag, multiple));
+  if (how == Settle::kAck) {
+    // Fault injection (test double): acks the broker "never received" requeue their
+    // messages, as when a consumer dies before its ack arrives.
+    FaultInjector& faults = connection_->core().faults();
+    if (faults.pending_drop_acks() > 0) {
+      const uint64_t dropped = faults.take_drop_acks(entries.size());
+      if (dropped > 0) {
+        std::vector<Unacked> lost(std::make_move_iterator(entries.begin()),
+                                  std::make_move_iterator(entries.begin() + dropped));
+        entries.erase(entries.begin(), entries.begin() + dropped);
+        settle(std::move(lost), Settle::kRequeue);
+      }
+    }
+  }
   if (tx_mode_) {
     tx_settles_.push_back(TxSettle{std::move(entries), how});
     return Status();

@@ -29,6 +29,8 @@
 
 namespace burrow::broker {
 
+class PublishLog;
+
 // Direct reply-to: consuming from this pseudo-queue (no-ack) makes requests published with
 // reply_to set to it get a private reply address, "amq.rabbitmq.reply-to.<key>".
 inline constexpr std::string_view kReplyToQueue = "amq.rabbitmq.reply-to";
@@ -228,6 +230,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void enqueue_routed(const RouteResult& result, std::string_view exchange,
                       std::string_view routing_key, bool mandatory, const StoredMessagePtr& message,
                       const EnqueueOptions& options, uint64_t confirm_seq);
+  // Adds a routed publish to the published-message log (burrowd --record).
+  void record_publish(PublishLog& log, bool delayed, std::string_view exchange,
+                      std::string_view routing_key, const StoredMessagePtr& message,
+                      std::vector<std::string> queues);
   // Consumer acknowledgement timeout (RabbitMQ's consumer_timeout).
   void arm_ack_timer_locked(TimeMs due) REQUIRES(mu_);
   void on_ack_timer();

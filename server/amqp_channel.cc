@@ -1,10 +1,12 @@
 // AmqpChannel: content assembly, method dispatch, and frames for deliveries.
 #include "server/amqp_channel.h"
 
+#include <algorithm>
 #include <variant>
 
 #include "base/reply.h"
 #include "broker/broker_core.h"
+#include "broker/test_controls.h"
 #include "protocol/erlang_text.h"
 #include "server/handlers/handlers.h"
 
@@ -263,10 +265,43 @@ void AmqpChannel::on_return(uint16_t reply_code, std::string_view reply_text,
 }
 
 void AmqpChannel::on_confirm(uint64_t seq, bool multiple, bool ack) {
+  const int64_t delay_ms = connection_.core().faults().confirm_delay_ms();
+  {
+    std::lock_guard lock(delayed_mu_);
+    // Once one confirm is held back, later ones queue behind it so the order holds even
+    // when the delay is cleared meanwhile.
+    if (delay_ms > 0 || !delayed_confirms_.empty()) {
+      auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+      if (!delayed_confirms_.empty()) due = std::max(due, delayed_confirms_.back().due);
+      delayed_confirms_.push_back(DelayedConfirm{due, seq, multiple, ack});
+      const int64_t wait_ms =
+          std::chrono::ceil<std::chrono::milliseconds>(due - std::chrono::steady_clock::now())
+              .count();
+      const uint16_t number = number_;
+      connection_.post_after(std::max<int64_t>(wait_ms, 0), [number](AmqpConnection& c) {
+        if (AmqpChannel* ch = c.channel(number)) ch->send_due_confirms();
+      });
+      return;
+    }
+  }
   if (ack) {
     send(protocol::BasicAck{seq, multiple});
   } else {
     send(protocol::BasicNack{seq, multiple, false});
+  }
+}
+
+void AmqpChannel::send_due_confirms() {
+  std::lock_guard lock(delayed_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  while (!delayed_confirms_.empty() && delayed_confirms_.front().due <= now) {
+    const DelayedConfirm& c = delayed_confirms_.front();
+    if (c.ack) {
+      send(protocol::BasicAck{c.seq, c.multiple});
+    } else {
+      send(protocol::BasicNack{c.seq, c.multiple, false});
+    }
+    delayed_confirms_.pop_front();
   }
 }
 

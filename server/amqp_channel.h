@@ -3,8 +3,11 @@
 // channel's sink, turns deliveries, returns and confirms into frames.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "broker/channel.h"
@@ -59,6 +62,10 @@ class AmqpChannel final : public broker::ChannelSink {
         [&](std::string& buf) { protocol::append_method_frame(buf, number_, method); });
   }
 
+  // Sends the confirms held back by a confirm-delay fault whose time has come (on the
+  // connection's thread).
+  void send_due_confirms();
+
   // broker::ChannelSink
   void on_deliver(const std::string& consumer_tag, uint64_t delivery_tag,
                   const broker::QueueEntry& entry) override;
@@ -92,6 +99,17 @@ class AmqpChannel final : public broker::ChannelSink {
   uint64_t body_remaining_ = 0;
   uint64_t pending_body_size_ = 0;
   bool discard_ = false;  // assembling a publish that arrived while closing: drop it
+
+  // Confirms held back by fault injection (delay_confirms), in sequence order; on_confirm
+  // adds from broker threads.
+  struct DelayedConfirm {
+    std::chrono::steady_clock::time_point due;
+    uint64_t seq;
+    bool multiple;
+    bool ack;
+  };
+  std::mutex delayed_mu_;
+  std::deque<DelayedConfirm> delayed_confirms_;
 };
 
 }  // namespace burrow::server

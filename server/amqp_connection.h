@@ -117,6 +117,22 @@ class AmqpConnection {
       task(*this);
     }
   }
+  // Like post, after `ms` of real time (fault injection's delayed confirms). Without a
+  // delayed poster (tests) it runs at once.
+  void set_delayed_poster(std::function<void(int64_t, Task)> poster) {
+    delayed_poster_ = std::move(poster);
+  }
+  void post_after(int64_t ms, Task task) {
+    if (delayed_poster_) {
+      delayed_poster_(ms, std::move(task));
+    } else {
+      post(std::move(task));
+    }
+  }
+  // The open channel `number`, or null.
+  AmqpChannel* channel(uint16_t number) {
+    return number < channels_.size() ? channels_[number].get() : nullptr;
+  }
   // A broker-initiated channel error (soft: channel.close; hard: connection.close).
   void close_channel_with(uint16_t number, const MethodError& error);
   // Closes the connection with 320 CONNECTION_FORCED (management, a deleted vhost).
@@ -182,6 +198,7 @@ class AmqpConnection {
   size_t open_channels_ = 0;
   std::vector<uint16_t> touched_;  // channels that may have confirms to flush
   std::function<void(Task)> poster_;
+  std::function<void(int64_t, Task)> delayed_poster_;
   ConnectionRegistry* const registry_;
   ConnectionEntryPtr entry_;  // set while open and registered
   bool memory_alarm_ = false;

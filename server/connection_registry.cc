@@ -1,7 +1,16 @@
 // ConnectionRegistry: the open AMQP connections, for the management API.
 #include "server/connection_registry.h"
 
+#include <chrono>
+
 namespace burrow::server {
+
+bool ConnectionEntry::named(std::string_view wanted) const {
+  if (name == wanted) return true;
+  const FieldValue* given = client_properties.find("connection_name");
+  const std::string* text = given ? given->as_string() : nullptr;
+  return text != nullptr && *text == wanted;
+}
 
 void ConnectionEntry::add_channel(uint16_t number, std::shared_ptr<broker::Channel> channel) {
   std::lock_guard lock(mu_);
@@ -58,6 +67,25 @@ ConnectionEntryPtr ConnectionRegistry::find(std::string_view name) const {
 size_t ConnectionRegistry::size() const {
   std::lock_guard lock(mu_);
   return entries_.size();
+}
+
+namespace {
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void ConnectionRegistry::refuse_for(int64_t ms) {
+  refuse_until_ns_.store(ms > 0 ? steady_ns() + ms * 1000000 : 0, std::memory_order_relaxed);
+}
+
+int64_t ConnectionRegistry::refuse_remaining_ms() const {
+  const int64_t until = refuse_until_ns_.load(std::memory_order_relaxed);
+  if (until == 0) return 0;
+  const int64_t left = until - steady_ns();
+  return left > 0 ? (left + 999999) / 1000000 : 0;
 }
 
 }  // namespace burrow::server

@@ -50,6 +50,10 @@ class ConnectionEntry {
   // "running", "blocking" or "blocked" (memory and disk alarms).
   std::atomic<int> state{0};
 
+  // Whether `name` is this connection's management name or the connection_name its client
+  // gave (fault injection picks connections this way).
+  bool named(std::string_view name) const;
+
   void add_channel(uint16_t number, std::shared_ptr<broker::Channel> channel);
   // Whether it was listed.
   bool remove_channel(uint16_t number);
@@ -77,7 +81,13 @@ class ConnectionRegistry {
   ConnectionEntryPtr find(std::string_view name) const;
   size_t size() const;
 
+  // Fault injection: for `ms` of real time, the listeners close new sockets at once.
+  void refuse_for(int64_t ms);
+  bool refusing() const { return refuse_remaining_ms() > 0; }
+  int64_t refuse_remaining_ms() const;
+
  private:
+  std::atomic<int64_t> refuse_until_ns_{0};  // steady_clock
   mutable std::mutex mu_;
   std::map<uint64_t, ConnectionEntryPtr> entries_ GUARDED_BY(mu_);
 };

@@ -18,6 +18,7 @@
 
 #include "base/logging.h"
 #include "broker/broker_core.h"
+#include "broker/test_controls.h"
 #include "server/management/api.h"
 #include "server/management/http_server.h"
 #include "server/server.h"
@@ -42,6 +43,8 @@ struct Flags {
   int https_port = -1;
   int prometheus_port = -1;
   std::string clock = "system";
+  bool record = false;
+  size_t record_limit = 100000;
   std::string definitions;
   std::string log_file;
   // Limits and alarms, RabbitMQ's names and defaults.
@@ -99,6 +102,11 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "system, or manual: the broker's clock (TTLs, expiry, delays, consumer timeouts, outbox "
       "back-off) starts at the wall time and moves only through POST "
       "/api/burrow/clock/advance (for tests)")(
+      "record", po::bool_switch(&flags.record),
+      "keep a log of every published message (exchange, routing key, properties, body, "
+      "queues reached) at GET /api/burrow/published, for tests")(
+      "record-limit", po::value<size_t>(&flags.record_limit)->default_value(flags.record_limit),
+      "with --record: keep at most this many messages, dropping the oldest")(
       "definitions", po::value<std::string>(&flags.definitions),
       "a definitions.json file (RabbitMQ's format) to load at start")(
       "log-file", po::value<std::string>(&flags.log_file),
@@ -151,6 +159,11 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
   }
   if (flags.clock != "system" && flags.clock != "manual") {
     std::cerr << "burrowd: --clock must be system or manual\n";
+    exit_code = 2;
+    return false;
+  }
+  if (flags.record && flags.record_limit == 0) {
+    std::cerr << "burrowd: --record-limit must be positive\n";
     exit_code = 2;
     return false;
   }
@@ -273,6 +286,7 @@ int main(int argc, char** argv) {
     std::cerr << "burrowd: " << core.status().to_string() << "\n";
     return 1;
   }
+  if (flags.record) (*core)->publish_log().enable(flags.record_limit);
   burrow::server::AlarmOptions alarm_options;
   alarm_options.memory_high_watermark = flags.vm_memory_high_watermark;
   alarm_options.memory_limit_bytes = flags.vm_memory_high_watermark_bytes;

@@ -152,6 +152,18 @@ class BasicSession final : public Session,
         self->after_input();
       });
     });
+    conn_->set_delayed_poster([weak](int64_t ms, AmqpConnection::Task task) {
+      auto self = weak.lock();
+      if (!self) return;
+      auto timer = std::make_shared<asio::steady_timer>(self->strand_);
+      timer->expires_after(std::chrono::milliseconds(ms));
+      timer->async_wait([weak, timer, task = std::move(task)](boost::system::error_code ec) {
+        auto session = weak.lock();
+        if (ec || !session || session->stopped_) return;
+        task(*session->conn_);
+        session->after_input();
+      });
+    });
     if (options_.alarms != nullptr && options_.alarms->any()) {
       conn_->set_resource_alarm(options_.alarms->memory_alarm(), options_.alarms->disk_alarm());
     }
@@ -413,7 +425,13 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
             self->accept(listener);
             return;
           }
-          self->start_session(std::move(socket), listener->tls);
+          if (self->registry.refusing()) {
+            // Fault injection (refuse_connections): the client sees its socket closed
+            // before the handshake.
+            socket.close(ec);
+          } else {
+            self->start_session(std::move(socket), listener->tls);
+          }
           self->accept(listener);
         });
   }

@@ -78,6 +78,8 @@ Result<BasicProperties> json_properties(const json& object);
 // "true"/"false" strings count as booleans (rabbit_mgmt_util:parse_bool).
 bool json_bool(const json& object, const char* key, bool fallback);
 std::optional<int64_t> json_int(const json& value);
+// Whether `s` is valid UTF-8 (payload_encoding "auto" shows such payloads as strings).
+bool valid_utf8(std::string_view s);
 
 // ---- message rates, sampled per queue (RabbitMQ's collect_statistics_interval: 5 s) ----
 struct QueueRates {
@@ -147,6 +149,9 @@ struct ManagementApi::Impl {
   HttpResponse queue_purge(Call& call, const std::string& vhost, const std::string& queue);
   HttpResponse exchange_publish(Call& call, const std::string& vhost, const std::string& exchange);
   HttpResponse burrow(Call& call);
+  // api_testing.cc: /api/burrow/faults and /api/burrow/published (docs/testing.md).
+  HttpResponse faults(Call& call);
+  HttpResponse published(Call& call);
 
   // definitions.cc
   HttpResponse definitions(Call& call);

@@ -15,31 +15,6 @@ namespace burrow::server::management {
 
 namespace {
 
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = 0;
-    if (c < 0x80) {
-      n = 0;
-    } else if ((c >> 5) == 6) {
-      n = 1;
-    } else if ((c >> 4) == 14) {
-      n = 2;
-    } else if ((c >> 3) == 30) {
-      n = 3;
-    } else {
-      return false;
-    }
-    if (n > 0 && i + n >= s.size()) return false;
-    for (size_t k = 1; k <= n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 // RabbitMQ names every missing key: "[{key_missing,write},{key_missing,read}]".
 void require_keys(const json& body, std::initializer_list<const char*> keys) {
   std::string missing;
@@ -294,6 +269,8 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
                               {"inbox_processed", st.inbox_processed},
                               {"inbox_duplicates", st.inbox_duplicates}});
   }
+  if (call.size() == 2 && call.segment(1) == "faults") return faults(call);
+  if (call.size() == 2 && call.segment(1) == "published") return published(call);
   // /api/burrow/reset: the broker back to its initial state, so a test suite can reuse one
   // burrowd: every connection closed (320 CONNECTION_FORCED - broker reset), every
   // non-default vhost, user, queue, message, exchange and binding gone, guest and "/" as at
@@ -304,6 +281,7 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
       for (const auto& c : connections->list()) {
         if (c->force_close) c->force_close("broker reset");
       }
+      connections->refuse_for(0);
     }
     if (Status s = core.reset(); !s.ok()) fail(400, "bad_request", s.message());
     rates.clear();

@@ -161,4 +161,29 @@ Result<BasicProperties> json_properties(const json& object) {
   return p;
 }
 
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    if (c < 0x80) {
+      n = 0;
+    } else if ((c >> 5) == 6) {
+      n = 1;
+    } else if ((c >> 4) == 14) {
+      n = 2;
+    } else if ((c >> 3) == 30) {
+      n = 3;
+    } else {
+      return false;
+    }
+    if (n > 0 && i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    }
+    i += n + 1;
+  }
+  return true;
+}
+
 }  // namespace burrow::server::management
