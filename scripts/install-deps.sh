@@ -14,6 +14,8 @@ packages=(
   amqp-specs
   # real clients the integration tests drive
   python3-pika amqp-tools
+  # pytest: testing/python's plugin (pytest_burrow) and its tests
+  python3-pytest
   # the openssl CLI: the TLS integration tests make a throwaway CA with it
   openssl
   # headless browser: test_dashboard.py renders burrowd's dashboard page in it
