@@ -16,6 +16,8 @@ packages=(
   python3-pika amqp-tools
   # rabbitmq-c: the C++ test harness (testing/cpp) is tested with it
   librabbitmq-dev
+  # pytest: testing/python's plugin (pytest_burrow) and its tests
+  python3-pytest
   # the openssl CLI: the TLS integration tests make a throwaway CA with it
   openssl
   # headless browser: test_dashboard.py renders burrowd's dashboard page in it
