@@ -1,0 +1,44 @@
+// The helper itself: how it starts, stops and fails, whatever the broker's features.
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { startBurrow } = require('..');
+
+let shared; // for the tests that need a running broker but not their own
+before(async () => {
+  shared = await startBurrow();
+});
+after(async () => {
+  await shared?.stop();
+});
+
+test('startBurrow() gives an AMQP and an HTTP URL on ephemeral ports; stop() exits 0',
+     async () => {
+  const broker = await startBurrow();
+  assert.match(broker.url, /^amqp:\/\/127\.0\.0\.1:\d+$/);
+  assert.match(broker.httpUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const { body } = await broker.api('GET', '/api/burrow/clock');
+  assert.equal(body.mode, 'manual');
+  assert.equal(await broker.stop(), 0);
+  assert.equal(await broker.stop(), 0, 'a second stop() is harmless');
+});
+
+test('a missing binary fails with a message naming BURROWD', async () => {
+  await assert.rejects(startBurrow({ burrowd: '/nonexistent/burrowd' }), /ENOENT.*BURROWD/);
+});
+
+test('a bad argument fails with burrowd\'s stderr in the message', async () => {
+  await assert.rejects(startBurrow({ extraArgs: ['--no-such-flag'] }),
+                       /exited .* before it was ready[\s\S]*stderr/);
+});
+
+test('advance() refuses a negative or fractional duration', async () => {
+  await assert.rejects(shared.advance(-1), TypeError);
+  await assert.rejects(shared.advance(1.5), TypeError);
+});
+
+test('published() without --record rejects with 400 and says why', async () => {
+  await assert.rejects(shared.published(), (err) => err.status === 400 &&
+                                                   /start burrowd with --record/.test(err.message));
+});
