@@ -3,6 +3,7 @@ package burrowtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,6 +26,10 @@ func (e *APIError) Error() string {
 // b.API("GET", "/api/queues/%2F/orders", nil, &q). It returns *APIError for a status
 // outside 2xx, and the transport or decoding error otherwise.
 func (b *Broker) API(method, path string, in, out any) error {
+	return b.call(context.Background(), method, path, in, out)
+}
+
+func (b *Broker) call(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
 		encoded, err := json.Marshal(in)
@@ -33,7 +38,7 @@ func (b *Broker) API(method, path string, in, out any) error {
 		}
 		body = bytes.NewReader(encoded)
 	}
-	req, err := http.NewRequest(method, b.HTTPURL+path, body)
+	req, err := http.NewRequestWithContext(ctx, method, b.HTTPURL+path, body)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 func TestStartGivesURLsOnEphemeralPortsAndStopExitsCleanly(t *testing.T) {
@@ -24,6 +26,21 @@ func TestStartGivesURLsOnEphemeralPortsAndStopExitsCleanly(t *testing.T) {
 	}
 	must(t, b.Stop())
 	must(t, b.Stop()) // a second Stop is harmless
+}
+
+func TestStopClosesConnectionsWith320First(t *testing.T) {
+	b, err := StartMain()
+	must(t, err)
+	closed := dial(t, b.URL, "").NotifyClose(make(chan *amqp.Error, 1))
+	must(t, b.Stop())
+	select {
+	case err := <-closed:
+		if err == nil || err.Code != amqp.ConnectionForced {
+			t.Errorf("NotifyClose after Stop: %v, want 320 as when RabbitMQ shuts down", err)
+		}
+	case <-time.After(waitLimit):
+		t.Error("NotifyClose said nothing after Stop")
+	}
 }
 
 func TestStartFailsClearly(t *testing.T) {

@@ -3,6 +3,7 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const amqp = require('amqplib');
 const { startBurrow } = require('..');
 
 let shared; // for the tests that need a running broker but not their own
@@ -22,6 +23,17 @@ test('startBurrow() gives an AMQP and an HTTP URL on ephemeral ports; stop() exi
   assert.equal(body.mode, 'manual');
   assert.equal(await broker.stop(), 0);
   assert.equal(await broker.stop(), 0, 'a second stop() is harmless');
+});
+
+test('stop() closes open connections with 320 first, as RabbitMQ\'s shutdown does', async () => {
+  const broker = await startBurrow();
+  const conn = await amqp.connect(broker.url);
+  const errors = [];
+  conn.on('error', (err) => errors.push(err)); // a dropped socket would come here
+  const closed = new Promise((resolve) => conn.once('close', resolve));
+  await broker.stop();
+  assert.equal((await closed).code, 320);
+  assert.deepEqual(errors, []);
 });
 
 test('a missing binary fails with a message naming BURROWD', async () => {
