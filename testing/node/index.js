@@ -199,7 +199,11 @@ class Burrow {
  * resolves a Burrow once it prints its ready line.
  *
  * options.record     also pass --record, so published() works. Default: false.
- * options.extraArgs  more burrowd arguments, appended last. Default: [].
+ * options.clock      'manual', or 'system' for a suite that waits for TTLs in real time
+ *                    (advance() then fails with 400). Default: 'manual'.
+ * options.logLevel   burrowd's --log-level; its stderr is kept for stderr(). Default: 'warn'.
+ * options.extraArgs  more burrowd arguments, appended last; none of the flags above, which
+ *                    burrowd refuses twice. Default: [].
  * options.burrowd    path of the binary. Default: $BURROWD, else `burrowd` on PATH.
  * options.timeoutMs  how long to wait for the ready line. Default: 10000.
  *
@@ -210,12 +214,14 @@ class Burrow {
 function startBurrow(options = {}) {
   const {
     record = false,
+    clock = 'manual',
+    logLevel = 'warn',
     extraArgs = [],
     burrowd = process.env.BURROWD || 'burrowd',
     timeoutMs = 10000,
   } = options;
-  const args = ['--in-memory', '--port', '0', '--http-port', '0', '--clock', 'manual',
-                '--log-level', 'warn'];
+  const args = ['--in-memory', '--port', '0', '--http-port', '0', '--clock', clock,
+                '--log-level', logLevel];
   if (record) args.push('--record');
   args.push(...extraArgs);
 

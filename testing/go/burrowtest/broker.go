@@ -60,8 +60,8 @@ func StartMain(opts ...Option) (*Broker, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	args := []string{"--in-memory", "--port", "0", "--http-port", "0", "--clock", "manual",
-		"--log-level", "warn"}
+	args := []string{"--in-memory", "--port", "0", "--http-port", "0", "--clock", cfg.clock,
+		"--log-level", cfg.logLevel}
 	if cfg.record {
 		args = append(args, "--record")
 	}

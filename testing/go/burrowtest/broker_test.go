@@ -43,6 +43,19 @@ func TestStopClosesConnectionsWith320First(t *testing.T) {
 	}
 }
 
+func TestWithSystemClockRunsOnRealTime(t *testing.T) {
+	b := Start(t, WithSystemClock(), WithLogLevel("error"))
+	var clock clockState
+	must(t, b.API("GET", "/api/burrow/clock", nil, &clock))
+	if clock.Mode != "system" {
+		t.Errorf("clock mode %q, want system", clock.Mode)
+	}
+	var apiErr *APIError
+	if _, err := b.Advance(time.Second); !errors.As(err, &apiErr) || apiErr.Status != 400 {
+		t.Errorf("Advance on the system clock: %v, want 400", err)
+	}
+}
+
 func TestStartFailsClearly(t *testing.T) {
 	_, err := StartMain(WithBinary("/nonexistent/burrowd"))
 	if err == nil || !strings.Contains(err.Error(), "BURROWD") {

@@ -36,6 +36,16 @@ test('stop() closes open connections with 320 first, as RabbitMQ\'s shutdown doe
   assert.deepEqual(errors, []);
 });
 
+test('{clock: \'system\'} runs on real time for suites that sleep through TTLs', async () => {
+  const broker = await startBurrow({ clock: 'system', logLevel: 'error' });
+  try {
+    assert.equal((await broker.api('GET', '/api/burrow/clock')).body.mode, 'system');
+    await assert.rejects(broker.advance(1000), (err) => err.status === 400);
+  } finally {
+    await broker.stop();
+  }
+});
+
 test('a missing binary fails with a message naming BURROWD', async () => {
   await assert.rejects(startBurrow({ burrowd: '/nonexistent/burrowd' }), /ENOENT.*BURROWD/);
 });
