@@ -22,7 +22,12 @@ packages=(
   openssl
   # headless browser: test_dashboard.py renders burrowd's dashboard page in it
   chromium
+  # the Go harness (testing/go) and its tests' client, used in GOPATH mode: no module download
+  golang-go golang-github-rabbitmq-amqp091-go-dev
 )
+# The Node harness (testing/node) needs node and npm; Debian's only where none is on PATH
+# (a machine may have its own node, whose npm Debian's would conflict with).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -52,4 +57,13 @@ if [ ! -e "$admin" ] && [ ! -e /usr/bin/rabbitmqadmin ]; then
     cp "$(find "$tmp/x" -name rabbitmqadmin -type f | head -1)" "$admin"
   chmod +x "$admin"
   rm -rf "$tmp"
+fi
+
+# amqplib for the Node harness's tests, as pinned by testing/node/package-lock.json: again
+# whenever the lock is newer than the last install (npm ci writes node_modules/.package-lock.json).
+node_dir="$(dirname "$0")/../testing/node"
+installed="$node_dir/node_modules/.package-lock.json"
+if [ ! -e "$installed" ] || [ "$installed" -ot "$node_dir/package-lock.json" ]; then
+  echo "install-deps: npm ci in testing/node"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
