@@ -45,7 +45,10 @@ class Session {
 
   virtual ~Session() = default;
   virtual void start() = 0;
-  // Called on the strand by Server::stop.
+  // Called on the strand by Server::stop: an open connection is sent connection.close (320,
+  // as RabbitMQ does when it stops) and ends when the client answers; any other is closed.
+  virtual void close_gracefully() = 0;
+  // Called on the strand by Server::stop, for sessions that did not end in time.
   virtual void close_now() = 0;
   virtual Strand& strand() = 0;
   // A resource alarm was raised or cleared. Called on the strand.
@@ -93,6 +96,17 @@ class BasicSession final : public Session,
     } else {
       start_amqp(std::move(peer));
     }
+  }
+
+  void close_gracefully() override {
+    if (stopped_) return;
+    if (!conn_ || !conn_->is_open()) {
+      teardown("server shutting down");
+      return;
+    }
+    // rabbit_reader's text when the node stops.
+    conn_->force_close("broker forced connection closure with reason 'shutdown'");
+    after_input();
   }
 
   void close_now() override { teardown("server shutting down"); }
@@ -522,8 +536,15 @@ void Server::stop() {
       listener->acceptor->close(ec);
     });
   }
-  for (auto& s : sessions) asio::post(s->strand(), [s] { s->close_now(); });
+  // Clients are told (320 CONNECTION_FORCED) and given a moment to answer close-ok; the
+  // sockets still open after it are closed.
+  for (auto& s : sessions) asio::post(s->strand(), [s] { s->close_gracefully(); });
   std::unique_lock lock(impl_->mu);
+  impl_->cv.wait_for(lock, std::chrono::seconds(1), [&] { return impl_->sessions.empty(); });
+  sessions.assign(impl_->sessions.begin(), impl_->sessions.end());
+  lock.unlock();
+  for (auto& s : sessions) asio::post(s->strand(), [s] { s->close_now(); });
+  lock.lock();
   impl_->cv.wait_for(lock, std::chrono::seconds(5), [&] { return impl_->sessions.empty(); });
 }
 

@@ -5,6 +5,7 @@ import re
 import sys
 import threading
 import time
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -329,6 +330,31 @@ class MissingExchangeTest(ChannelsTestCase):
             404, "NOT_FOUND - no exchange '%s' in vhost '/'" % name, 60, 40))
         conn.send(harness.method_frame(1, 20, 41))
         conn.open_channel(1)
+
+
+class ShutdownTest(unittest.TestCase):
+    """A stopping broker tells its clients, as RabbitMQ does (rabbit_reader)."""
+
+    @unittest.skipIf(os.environ.get('AMQP_URL_UNDER_TEST'),
+                             'stops the broker it starts')
+    def test_sigterm_closes_connections_with_320(self):
+        broker = harness.BrokerUnderTest()
+        try:
+            conn = pika.BlockingConnection(broker.connection_parameters())
+            conn.channel().queue_declare('', exclusive=True)
+            stopper = threading.Thread(target=broker.stop)
+            stopper.start()
+            with self.assertRaises(pika.exceptions.ConnectionClosedByBroker) as caught:
+                conn.process_data_events(time_limit=10)
+                conn.channel()  # if the close arrived after the wait, it is seen here
+            stopper.join()
+            self.assertEqual(caught.exception.reply_code, 320)
+            self.assertEqual(caught.exception.reply_text,
+                             "CONNECTION_FORCED - broker forced connection closure "
+                             "with reason 'shutdown'")
+        finally:
+            if broker.proc is not None and broker.proc.poll() is None:
+                broker.stop()
 
 
 if __name__ == '__main__':
