@@ -169,17 +169,13 @@ class Burrow {
   }
 
   /**
-   * Stops the broker: closes every connection with 320 CONNECTION_FORCED (through reset, as
-   * RabbitMQ does when it shuts down), then SIGTERM, then SIGKILL if it has not exited within
-   * 5 s. Resolves its exit code (null if killed by a signal). Safe to call twice.
+   * Stops the broker: SIGTERM, upon which burrowd closes every connection with 320
+   * CONNECTION_FORCED (as RabbitMQ does when it shuts down), then SIGKILL if it has not exited
+   * within 5 s. Resolves its exit code (null if killed by a signal). Safe to call twice.
    */
   async stop() {
     running.delete(this);
     if (this.process.exitCode === null && this.process.signalCode === null) {
-      // burrowd drops sockets on SIGTERM without connection.close, which amqplib reports as an
-      // 'error' event that crashes a test process with no listener for it; a 320 first is
-      // only a 'close'.
-      await this.reset({ timeoutMs: 2000 }).catch(() => {});
       this.process.kill('SIGTERM');
       const timer = setTimeout(() => this.process.kill('SIGKILL'), 5000);
       await this._exited;

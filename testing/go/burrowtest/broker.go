@@ -3,7 +3,6 @@ package burrowtest
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -116,17 +115,12 @@ func StartMain(opts ...Option) (*Broker, error) {
 	}
 }
 
-// Stop closes every connection with 320 CONNECTION_FORCED (through Reset, as RabbitMQ does
-// when it shuts down), sends SIGTERM, waits for the exit (SIGKILL after 5 s) and reports a
+// Stop sends SIGTERM, upon which burrowd closes every connection with 320 CONNECTION_FORCED
+// (as RabbitMQ does when it shuts down), waits for the exit (SIGKILL after 5 s) and reports a
 // non-zero exit. Later calls return nil and do nothing.
 func (b *Broker) Stop() error {
 	var err error
 	b.stopOnce.Do(func() {
-		// burrowd drops sockets on SIGTERM without connection.close; clients watching
-		// NotifyClose would see a network error (501) instead of RabbitMQ's 320.
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		b.call(ctx, "POST", "/api/burrow/reset", nil, nil) // best effort: it may be hung or gone
-		cancel()
 		b.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-b.exited:
