@@ -1,6 +1,8 @@
 // AccessControl: RabbitMQ's internal users and permissions, kept in the metadata column.
 #include "broker/access_control.h"
 
+#include <sys/random.h>
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -67,8 +69,12 @@ std::string hash_password(std::string_view password, std::string_view salt) {
 }
 
 std::string hash_password(std::string_view password) {
+  // The kernel's CSPRNG: as strong as RAND_bytes, without initializing OpenSSL's DRBG on
+  // burrowd's start path (the default user is hashed before the ready line).
   unsigned char salt[4];
-  RAND_bytes(salt, sizeof(salt));
+  if (getrandom(salt, sizeof(salt), 0) != static_cast<ssize_t>(sizeof(salt))) {
+    RAND_bytes(salt, sizeof(salt));
+  }
   return hash_password(password, std::string_view(reinterpret_cast<const char*>(salt), 4));
 }
 
