@@ -2,7 +2,14 @@
 // heartbeats, and how a lost connection is reported.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "tests/client_amqp/test_server.h"
 
@@ -79,6 +86,103 @@ TEST_F(AmqpClientTest, HeartbeatsKeepAnIdleConnectionOpen) {
   EXPECT_TRUE((*conn)->is_open()) << (*conn)->status().to_string();
   auto ch = (*conn)->open_channel();
   EXPECT_TRUE(ch.ok()) << ch.status().to_string();
+}
+
+// A TCP proxy between the client and the broker that a test can cut, as a network failure
+// would: both sockets are shut down with no AMQP close.
+class CuttableProxy {
+ public:
+  explicit CuttableProxy(uint16_t target) : target_(target) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::listen(listener_, 1);
+    socklen_t len = sizeof(addr);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    accept_thread_ = std::thread([this] { run(); });
+  }
+  ~CuttableProxy() {
+    cut();
+    ::shutdown(listener_, SHUT_RDWR);
+    accept_thread_.join();
+    for (auto& t : pumps_) t.join();
+    ::close(listener_);
+    if (client_ >= 0) ::close(client_);
+    if (server_ >= 0) ::close(server_);
+  }
+  uint16_t port() const { return port_; }
+  void cut() {
+    std::lock_guard lock(mu_);
+    if (client_ >= 0) ::shutdown(client_, SHUT_RDWR);
+    if (server_ >= 0) ::shutdown(server_, SHUT_RDWR);
+  }
+
+ private:
+  void run() {
+    int client = ::accept(listener_, nullptr, nullptr);
+    if (client < 0) return;
+    int server = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(target_);
+    ::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    {
+      std::lock_guard lock(mu_);
+      client_ = client;
+      server_ = server;
+    }
+    pumps_.emplace_back([client, server] { pump(client, server); });
+    pumps_.emplace_back([client, server] { pump(server, client); });
+  }
+  static void pump(int from, int to) {
+    char buf[16384];
+    for (;;) {
+      ssize_t n = ::recv(from, buf, sizeof(buf), 0);
+      if (n <= 0 || ::send(to, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
+    }
+    ::shutdown(to, SHUT_RDWR);
+  }
+
+  const uint16_t target_;
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  std::mutex mu_;
+  int client_ = -1;
+  int server_ = -1;
+  std::thread accept_thread_;
+  std::vector<std::thread> pumps_;
+};
+
+TEST_F(AmqpClientTest, LostConnectionIsReportedToCallbackAndCalls) {
+  if (external()) GTEST_SKIP() << "needs the in-process server";
+  CuttableProxy proxy(port_);
+  ConnectionOptions o = options();
+  o.port = proxy.port();
+  auto made = ClientConnection::connect(o);
+  ASSERT_TRUE(made.ok()) << made.status().to_string();
+  auto conn = std::move(*made);
+  auto ch = conn->open_channel();
+  ASSERT_TRUE(ch.ok());
+  Waiter w;
+  Status closed;
+  bool called = false;
+  conn->set_close_callback([&](const Status& s) {
+    w.update([&] {
+      closed = s;
+      called = true;
+    });
+  });
+  proxy.cut();
+  ASSERT_TRUE(w.wait([&] { return called; }));
+  EXPECT_EQ(closed.code(), StatusCode::kClosed);
+  EXPECT_EQ(closed.message(), "connection lost: the broker closed the socket");
+  EXPECT_FALSE(conn->is_open());
+  EXPECT_EQ((*ch)->publish("", "q", "x").status(), closed);
+  EXPECT_EQ(conn->open_channel().status(), closed);
 }
 
 // A stopping broker closes its connections with 320 (as RabbitMQ does); the client reports
