@@ -23,7 +23,8 @@
 #   --quick           1 round, 3 s, backlog 20000, fanout 1000
 #   --no-plots        skip gnuplot
 # Ports come from the environment: BURROW_PORT (5690), RABBIT_PORT (5673), RABBIT_DIST_PORT
-# (25673), RABBIT_EPMD_PORT (24369). A full run takes about 15-20 minutes.
+# (25673), RABBIT_EPMD_PORT (24369). A full run should take about 15-20 minutes (an estimate
+# from the quick runs; not yet timed).
 #
 # Every burrow-perf run must end with lost=0 and duplicated=0 and exit 0; otherwise the run is
 # flagged in the table (and left out of the medians) and the script exits 1.
