@@ -62,6 +62,64 @@ BENCHMARK(BM_InProcessPublishConsume)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// N publisher threads, each with its own channel and its own queue, and one no-ack consumer
+// per queue: messages per second over all queues, from the first publish to the last
+// delivery. Each publisher sends 100k messages per iteration. With N = 1 this is
+// BM_InProcessPublishConsume/no_ack:1 with thread start-up included; with N > 1 it shows
+// whether independent publishers scale (on this 2-core machine, at most the two cores'
+// worth, the worker threads included).
+void BM_InProcessPublishConsumeThreads(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const int64_t per_thread = 100000;
+  auto broker = burrow::Broker::open(burrow::Options{.in_memory = true, .worker_threads = 2});
+  std::vector<std::unique_ptr<burrow::Channel>> pubs;
+  std::vector<std::unique_ptr<burrow::Channel>> subs;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<int64_t> received{0};
+  for (int t = 0; t < threads; ++t) {
+    const std::string queue = "bench-" + std::to_string(t);
+    pubs.push_back(std::move(*(*broker)->open_channel()));
+    subs.push_back(std::move(*(*broker)->open_channel()));
+    (void)pubs.back()->declare_queue(queue);
+    (void)subs.back()->qos(0);
+    (void)subs.back()->consume(
+        queue,
+        [&](const burrow::Delivery&) {
+          int64_t n = received.fetch_add(1) + 1;
+          if (n % per_thread == 0) {
+            std::lock_guard lock(mu);
+            cv.notify_all();
+          }
+        },
+        burrow::ConsumeOptions{.no_ack = true});
+  }
+  const std::string body(16, 'x');
+  int64_t target = 0;
+  for (auto _ : state) {
+    target += per_thread * threads;
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        const std::string queue = "bench-" + std::to_string(t);
+        for (int64_t i = 0; i < per_thread; ++i) (void)pubs[t]->publish("", queue, body);
+      });
+    }
+    for (auto& w : workers) w.join();
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return received.load() >= target; });
+  }
+  state.SetItemsProcessed(state.iterations() * per_thread * threads);
+  for (auto& sub : subs) sub->close();
+}
+BENCHMARK(BM_InProcessPublishConsumeThreads)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 // Publish only (no consumer): the cost of routing and enqueueing. The queue is purged every
 // 10k messages so the figure is the steady state, not memory growth.
 void BM_InProcessPublish(benchmark::State& state) {
