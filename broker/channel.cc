@@ -709,31 +709,19 @@ void Channel::settle(std::vector<Unacked> entries, Settle how) {
     const QueuePtr& queue = entries[i].queue;
     run.clear();
     size_t j = i;
-    auto release_credit = [&] {
-      for (size_t k = i; k < j; ++k) {
-        if (entries[k].consumer) {
-          entries[k].consumer->release_credit(1);
-        } else {
-          credit_.release(1);
-        }
-      }
-    };
     for (; j < entries.size() && entries[j].queue == queue; ++j) {
-      run.push_back(std::move(entries[j].entry));
+      Unacked& u = entries[j];
+      if (u.consumer) {
+        u.consumer->release_credit(1);
+      } else {
+        credit_.release(1);
+      }
+      run.push_back(std::move(u.entry));
     }
     if (how == Settle::kRequeue) {
-      // Back at the head of the queue before the credit is: a drain already running must not
-      // see the credit and deliver a later message ahead of the requeued ones. The credit then
-      // wakes the queue.
       queue->requeue(std::move(run), /*redelivered=*/true);
       run = {};
-      release_credit();
-      queue->notify_credit();
-      i = j;
-      continue;
-    }
-    release_credit();
-    if (how == Settle::kDiscard) {
+    } else if (how == Settle::kDiscard) {
       queue->discard(std::move(run));
       run = {};
     } else {
