@@ -124,6 +124,17 @@ void BM_QueueEnqueueGetSettle(benchmark::State& state) {
 }
 BENCHMARK(BM_QueueEnqueueGetSettle)->ArgName("depth")->Arg(1)->Arg(100)->Arg(10000);
 
+// Publishes `body` to queue "q" through the default exchange; false (after telling `state`)
+// when the channel refuses it.
+bool publish_to_q(br::Channel& ch, const std::string& body, benchmark::State& state) {
+  auto m = std::make_shared<br::StoredMessage>();
+  m->message.routing_key = "q";
+  m->message.body = body;
+  if (ch.publish("", "q", false, false, std::move(m)).ok()) return true;
+  state.SkipWithError("publish failed");
+  return false;
+}
+
 // The same through the channel, as an AMQP connection drives it: basic.publish to the
 // default exchange (a new StoredMessage each time, as the adapter makes one per publish),
 // basic.get with ack, basic.ack of each tag (arg multiple = 0) or one multiple ack for the
@@ -138,13 +149,7 @@ void BM_ChannelPublishGetAck(benchmark::State& state) {
   const std::string body(16, 'x');
   for (auto _ : state) {
     for (int i = 0; i < kBatch; ++i) {
-      auto m = std::make_shared<br::StoredMessage>();
-      m->message.routing_key = "q";
-      m->message.body = body;
-      if (!ch.publish("", "q", false, false, std::move(m)).ok()) {
-        state.SkipWithError("publish failed");
-        return;
-      }
+      if (!publish_to_q(ch, body, state)) return;
     }
     for (int i = 0; i < kBatch; ++i) {
       uint64_t tag = 0;
@@ -179,13 +184,7 @@ void BM_ChannelPublish(benchmark::State& state) {
   const std::string body(16, 'x');
   int64_t n = 0;
   for (auto _ : state) {
-    auto m = std::make_shared<br::StoredMessage>();
-    m->message.routing_key = "q";
-    m->message.body = body;
-    if (!ch.publish("", "q", false, false, std::move(m)).ok()) {
-      state.SkipWithError("publish failed");
-      return;
-    }
+    if (!publish_to_q(ch, body, state)) return;
     if (++n % 10000 == 0) (void)ch.purge_queue("q");
   }
   state.SetItemsProcessed(state.iterations());

@@ -351,12 +351,13 @@ void Channel::enqueue_routed(const RouteResult& result, std::string_view exchang
   bool rejected = false;
   bool delivered = false;
   PublishLog& log = connection_->core().publish_log();
+  const bool recording = log.enabled();
   std::vector<std::string> reached;  // for the log only
   for (const QueuePtr& q : result.queues) {
     switch (q->enqueue(message, opts)) {
       case EnqueueOutcome::kAccepted:
         delivered = true;
-        if (log.enabled()) reached.push_back(q->name());
+        if (recording) reached.push_back(q->name());
         break;
       case EnqueueOutcome::kRejected:
         rejected = true;
@@ -366,7 +367,7 @@ void Channel::enqueue_routed(const RouteResult& result, std::string_view exchang
     }
   }
   last_publish_ = PublishOutcome{delivered, rejected, result.delay_ms > 0};
-  if (log.enabled()) {
+  if (recording) {
     record_publish(log, result.delay_ms > 0, exchange, routing_key, message, std::move(reached));
   }
   // basic.return goes out before the confirm, as RabbitMQ does.

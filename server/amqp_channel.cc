@@ -284,6 +284,10 @@ void AmqpChannel::on_confirm(uint64_t seq, bool multiple, bool ack) {
       return;
     }
   }
+  send_confirm(seq, multiple, ack);
+}
+
+void AmqpChannel::send_confirm(uint64_t seq, bool multiple, bool ack) {
   if (ack) {
     send(protocol::BasicAck{seq, multiple});
   } else {
@@ -296,11 +300,7 @@ void AmqpChannel::send_due_confirms() {
   const auto now = std::chrono::steady_clock::now();
   while (!delayed_confirms_.empty() && delayed_confirms_.front().due <= now) {
     const DelayedConfirm& c = delayed_confirms_.front();
-    if (c.ack) {
-      send(protocol::BasicAck{c.seq, c.multiple});
-    } else {
-      send(protocol::BasicNack{c.seq, c.multiple, false});
-    }
+    send_confirm(c.seq, c.multiple, c.ack);
     delayed_confirms_.pop_front();
   }
 }

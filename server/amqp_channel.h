@@ -80,6 +80,8 @@ class AmqpChannel final : public broker::ChannelSink {
   MethodError on_content_header(const protocol::Frame& frame);
   MethodError on_content_body(const protocol::Frame& frame);
   MethodError finish_publish();
+  // basic.ack or basic.nack for a publisher confirm.
+  void send_confirm(uint64_t seq, bool multiple, bool ack);
   // Appends a content header and body frames for `message`.
   void append_content(std::string& buf, const broker::StoredMessage& message) const;
 

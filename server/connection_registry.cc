@@ -77,6 +77,18 @@ int64_t steady_ns() {
 }
 }  // namespace
 
+size_t ConnectionRegistry::force_close_all(const std::string& reason, std::string_view name) const {
+  size_t closed = 0;
+  for (const auto& c : list()) {
+    if (!name.empty() && !c->named(name)) continue;
+    if (c->force_close) {
+      c->force_close(reason);
+      ++closed;
+    }
+  }
+  return closed;
+}
+
 void ConnectionRegistry::refuse_for(int64_t ms) {
   refuse_until_ns_.store(ms > 0 ? steady_ns() + ms * 1000000 : 0, std::memory_order_relaxed);
 }

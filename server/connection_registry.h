@@ -80,6 +80,9 @@ class ConnectionRegistry {
   std::vector<ConnectionEntryPtr> list() const;
   ConnectionEntryPtr find(std::string_view name) const;
   size_t size() const;
+  // Closes the open connections with 320 CONNECTION_FORCED and `reason`: all of them, or
+  // with `name` those it names (ConnectionEntry::named). Returns how many were told.
+  size_t force_close_all(const std::string& reason, std::string_view name = {}) const;
 
   // Fault injection: for `ms` of real time, the listeners close new sockets at once.
   void refuse_for(int64_t ms);

@@ -278,9 +278,7 @@ HttpResponse ManagementApi::Impl::burrow(Call& call) {
   if (call.size() == 2 && call.segment(1) == "reset" && method == "POST") {
     require_admin(call);
     if (connections) {
-      for (const auto& c : connections->list()) {
-        if (c->force_close) c->force_close("broker reset");
-      }
+      connections->force_close_all("broker reset");
       connections->refuse_for(0);
     }
     if (Status s = core.reset(); !s.ok()) fail(400, "bad_request", s.message());

@@ -48,16 +48,8 @@ HttpResponse ManagementApi::Impl::faults(Call& call) {
       if (!body["client"].is_string()) fail(400, "bad_request", "client must be a string");
       client = body["client"].get<std::string>();
     }
-    size_t closed = 0;
-    if (connections) {
-      for (const auto& c : connections->list()) {
-        if (!client.empty() && !c->named(client)) continue;
-        if (c->force_close) {
-          c->force_close("Closed via fault injection");
-          ++closed;
-        }
-      }
-    }
+    const size_t closed =
+        connections ? connections->force_close_all("Closed via fault injection", client) : 0;
     return json_response(json{{"closed", closed}});
   }
   if (kind == "refuse_connections") {

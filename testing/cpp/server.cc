@@ -79,9 +79,7 @@ void Server::advance(std::chrono::milliseconds delta) {
 
 void Server::reset() {
   // As POST /api/burrow/reset: connections first, so none races the emptying.
-  for (const auto& c : impl_->amqp->connections().list()) {
-    if (c->force_close) c->force_close("broker reset");
-  }
+  impl_->amqp->connections().force_close_all("broker reset");
   impl_->amqp->connections().refuse_for(0);
   Status s = impl_->core().reset();
   if (!s.ok()) ADD_FAILURE() << "reset: " << s.to_string();
@@ -100,15 +98,7 @@ std::vector<PublishedMessage> Server::published() const {
 void Server::clear_published() { impl_->core().publish_log().clear(); }
 
 size_t Server::close_connections(std::string_view client) {
-  size_t closed = 0;
-  for (const auto& c : impl_->amqp->connections().list()) {
-    if (!client.empty() && !c->named(client)) continue;
-    if (c->force_close) {
-      c->force_close("Closed via fault injection");
-      ++closed;
-    }
-  }
-  return closed;
+  return impl_->amqp->connections().force_close_all("Closed via fault injection", client);
 }
 
 void Server::refuse_connections(std::chrono::milliseconds duration) {

@@ -88,6 +88,23 @@ TEST_F(AmqpClientTest, HeartbeatsKeepAnIdleConnectionOpen) {
   EXPECT_TRUE(ch.ok()) << ch.status().to_string();
 }
 
+// Runs `cause` and returns the Status the connection's close callback then reported.
+Status close_status_after(ClientConnection& conn, const std::function<void()>& cause) {
+  Waiter w;
+  Status closed;
+  bool called = false;
+  conn.set_close_callback([&](const Status& s) {
+    w.update([&] {
+      closed = s;
+      called = true;
+    });
+  });
+  cause();
+  EXPECT_TRUE(w.wait([&] { return called; })) << "the close callback was not called";
+  conn.set_close_callback(nullptr);
+  return closed;
+}
+
 // A TCP proxy between the client and the broker that a test can cut, as a network failure
 // would: both sockets are shut down with no AMQP close.
 class CuttableProxy {
@@ -167,17 +184,7 @@ TEST_F(AmqpClientTest, LostConnectionIsReportedToCallbackAndCalls) {
   auto conn = std::move(*made);
   auto ch = conn->open_channel();
   ASSERT_TRUE(ch.ok());
-  Waiter w;
-  Status closed;
-  bool called = false;
-  conn->set_close_callback([&](const Status& s) {
-    w.update([&] {
-      closed = s;
-      called = true;
-    });
-  });
-  proxy.cut();
-  ASSERT_TRUE(w.wait([&] { return called; }));
+  const Status closed = close_status_after(*conn, [&] { proxy.cut(); });
   EXPECT_EQ(closed.code(), StatusCode::kClosed);
   EXPECT_EQ(closed.message(), "connection lost: the broker closed the socket");
   EXPECT_FALSE(conn->is_open());
@@ -193,17 +200,7 @@ TEST_F(AmqpClientTest, BrokerShutdownIsReportedToCallbackAndCalls) {
   ASSERT_TRUE(conn);
   auto ch = conn->open_channel();
   ASSERT_TRUE(ch.ok());
-  Waiter w;
-  Status closed;
-  bool called = false;
-  conn->set_close_callback([&](const Status& s) {
-    w.update([&] {
-      closed = s;
-      called = true;
-    });
-  });
-  server_->stop();
-  ASSERT_TRUE(w.wait([&] { return called; }));
+  const Status closed = close_status_after(*conn, [&] { server_->stop(); });
   EXPECT_EQ(closed.code(), StatusCode::kConnectionForced);
   EXPECT_EQ(closed.message(), "broker forced connection closure with reason 'shutdown'");
   EXPECT_FALSE(conn->is_open());
