@@ -594,11 +594,31 @@ void ClassicQueue::detach(std::span<const Consumer* const> consumers,
   Effects fx;
   bool now_unused = false;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    // A batch on its way to these consumers comes back (Channel::deliver finds the channel
+    // closed) before this returns. Not when the drain itself closes a channel.
+    while (handing_over_ && handover_thread_ != std::this_thread::get_id()) {
+      handover_done_.wait(lock);
+    }
     unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(unacked.size()));
+    // Messages these consumers took at enqueue, not handed over yet: never delivered.
+    std::vector<QueueEntry> undelivered;
+    std::erase_if(assigned_, [&](Pick& p) {
+      if (std::find(consumers.begin(), consumers.end(), p.consumer.get()) == consumers.end()) {
+        return false;
+      }
+      p.consumer->release_credit(1);
+      if (!p.consumer->no_ack()) unacked_ -= std::min<uint32_t>(unacked_, 1);
+      if (p.entry.delivery_count > 0) p.entry.delivery_count--;
+      undelivered.push_back(std::move(p.entry));
+      return true;
+    });
+    if (!deleted_ && !undelivered.empty()) reinsert_locked(std::move(undelivered), false);
     if (!deleted_ && !unacked.empty()) requeue_locked(std::move(unacked), true, fx);
     for (const Consumer* c : consumers) now_unused = remove_consumer_locked(*c) || now_unused;
     check_sac_handover_locked();
+    arm_ttl_timer_locked();
+    if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
   }
   apply(std::move(fx));
   if (now_unused && context_.delete_me) context_.delete_me(shared_from_this());
@@ -802,6 +822,11 @@ QueueCounts ClassicQueue::counts() const {
 
 // ---- delivery --------------------------------------------------------------------------------
 
+void ClassicQueue::end_handover_locked() {
+  handing_over_ = false;
+  handover_done_.notify_all();
+}
+
 void ClassicQueue::schedule_drain_locked() {
   if (drain_scheduled_) return;
   drain_scheduled_ = true;
@@ -836,6 +861,9 @@ void ClassicQueue::drain() {
       }
       if (batch.empty() && to_load.empty()) {
         drain_scheduled_ = false;
+      } else if (!batch.empty()) {
+        handing_over_ = true;
+        handover_thread_ = std::this_thread::get_id();
       }
     }
     apply(std::move(fx));
@@ -852,6 +880,10 @@ void ClassicQueue::drain() {
       batch[i].consumer->channel().deliver(batch[i].consumer, std::move(run));
       run = {};
       i = j;
+    }
+    if (!batch.empty()) {
+      std::lock_guard lock(mu_);
+      end_handover_locked();
     }
     if (!to_load.empty()) {
       std::unique_lock lock(mu_);

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "base/thread_annotations.h"
@@ -19,8 +21,10 @@ namespace burrow::broker {
 // Concurrency: one mutex guards the queue's state. Publishers enqueue under it; deliveries
 // are made by a drain task on the executor that takes a batch of entries under the lock and
 // hands them to channels outside it. At most one drain runs per queue (drain_scheduled_), so
-// each consumer sees messages in queue order. Timers (TTL, x-expires) run on the timer
-// service and take the same lock. Dead letters are collected under the lock and published
+// each consumer sees messages in queue order. While a drain hands a batch over, detach()
+// (a channel closing) waits for it, so once Channel::close() returns every message the
+// channel held or was about to receive is back in the queue. Timers (TTL, x-expires) run on the
+// timer service and take the same lock. Dead letters are collected under the lock and published
 // after it is released.
 class ClassicQueue final : public Queue {
  public:
@@ -124,6 +128,7 @@ class ClassicQueue final : public Queue {
 
   void schedule_drain_locked() REQUIRES(mu_);
   void drain();
+  void end_handover_locked() REQUIRES(mu_);
   // The consumer to give the next message to (priorities, round robin, single active
   // consumer), with its credit taken; nullptr if none can take one.
   const ConsumerPtr* pick_consumer_locked() REQUIRES(mu_);
@@ -155,6 +160,11 @@ class ClassicQueue final : public Queue {
   ConsumerPtr sac_waiting_for_ GUARDED_BY(mu_);
   bool has_exclusive_consumer_ GUARDED_BY(mu_) = false;
   bool drain_scheduled_ GUARDED_BY(mu_) = false;
+  // A drain is handing a batch over outside the lock (on handover_thread_); detach() waits on
+  // handover_done_ until it has.
+  bool handing_over_ GUARDED_BY(mu_) = false;
+  std::thread::id handover_thread_ GUARDED_BY(mu_);
+  std::condition_variable handover_done_;
   bool deleted_ GUARDED_BY(mu_) = false;
   TimerId ttl_timer_ GUARDED_BY(mu_) = 0;
   TimeMs ttl_timer_due_ GUARDED_BY(mu_) = 0;

@@ -177,8 +177,8 @@ TEST(Channel, ConfirmSelectOnATransactionalChannelIs406) {
   EXPECT_FALSE(ch->confirm_mode());
 }
 
-// Regression test, fixed (was: broker/channel.cc, Channel::publish: `confirms_.next()` is taken before
-// publish_now() routes, and a routing error returns without resolving it): a publish that
+// Regression test, fixed (was: broker/channel.cc, Channel::publish: `confirms_.next()` is taken
+// before publish_now() routes, and a routing error returns without resolving it): a publish that
 // fails (404 missing exchange, 403 internal exchange, 406 user_id) leaves a pending sequence
 // number in the ConfirmTracker forever, so no later publish on the channel is ever confirmed.
 // Over AMQP the error closes the channel, but the in-process API keeps it open ("a failed call
@@ -285,10 +285,10 @@ TEST(Channel, CcHeaderIsKeptOnDelivery) {
   EXPECT_TRUE(headers->contains("CC"));
 }
 
-// Regression test, fixed (was: broker/channel.cc, Channel::publish/publish_now store the message as published):
-// RabbitMQ removes the BCC header before the message is enqueued (rabbit_basic:message/3
-// strips ?DELETED_HEADER = <<"BCC">>), so consumers never see who was blind-copied. Burrow
-// delivers BCC to every consumer.
+// Regression test, fixed (was: broker/channel.cc, Channel::publish/publish_now store the message as
+// published): RabbitMQ removes the BCC header before the message is enqueued
+// (rabbit_basic:message/3 strips ?DELETED_HEADER = <<"BCC">>), so consumers never see who was
+// blind-copied. Burrow delivers BCC to every consumer.
 TEST(Channel, BccHeaderIsRemovedBeforeDelivery) {
   TestBroker b;
   auto& ch = b.open_channel();
@@ -825,9 +825,9 @@ TEST(Channel, GlobalPrefetchLimitsTheChannelsConsumersTogether) {
   EXPECT_EQ(b.counts("q1").ready + b.counts("q2").ready, 7u);
 }
 
-// Regression test, fixed (was: broker/channel.cc, Channel::settle: freed channel-wide (global) credit is only
-// announced to the queue of the settled message, through Queue::settle; consumers of the
-// channel's other queues that were starved by the global limit are never woken, unlike
+// Regression test, fixed (was: broker/channel.cc, Channel::settle: freed channel-wide (global)
+// credit is only announced to the queue of the settled message, through Queue::settle; consumers of
+// the channel's other queues that were starved by the global limit are never woken, unlike
 // Channel::qos which calls notify_queues_of_credit()). RabbitMQ's limiter unblocks every
 // queue of the channel when capacity frees up. Here c2 never receives its message.
 TEST(Channel, GlobalPrefetchCreditFreedOnOneQueueWakesConsumersOfAnother) {
@@ -847,8 +847,8 @@ TEST(Channel, GlobalPrefetchCreditFreedOnOneQueueWakesConsumersOfAnother) {
       << "BUG: credit freed by an ack on q1 never reaches the consumer of q2";
 }
 
-// Regression test, fixed (was: same cause as above): acking a basic.get message frees global credit but no
-// queue is told, so a consumer waiting for that credit stays starved.
+// Regression test, fixed (was: same cause as above): acking a basic.get message frees global credit
+// but no queue is told, so a consumer waiting for that credit stays starved.
 TEST(Channel, GlobalPrefetchCountsBasicGetAndItsAckFreesCredit) {
   TestBroker b;
   auto& ch = b.open_channel();
@@ -916,6 +916,28 @@ TEST(Channel, RequeueGivesTheCreditBack) {
   EXPECT_EQ(d.body(), "m1");
   EXPECT_TRUE(d.redelivered);
   EXPECT_TRUE(ch.sink->stays_at(2));
+}
+
+// Closing a channel while its queue's drain is handing messages to it (on a worker) or has
+// assigned it messages at enqueue: once close() returns, every message is back in the queue,
+// none "in flight" (a passive declare right after a consumer's channel closed used to miss
+// one that came back a moment later).
+TEST(Channel, CloseReturnsEveryMessageBeforeItReturns) {
+  TestBroker b;
+  auto& pub = b.open_channel();
+  ASSERT_OK(declare(*pub, "q"));
+  constexpr uint32_t kMessages = 40;
+  for (int round = 0; round < 300; ++round) {
+    auto& sub = b.open_channel();
+    ASSERT_OK(sub->qos(0, round % 2 == 0 ? 0 : 7, false));
+    ASSERT_OK(consume(*sub, "q", "c"));
+    for (uint32_t i = 0; i < kMessages; ++i) ASSERT_OK(publish(*pub, "", "q", "m"));
+    sub->close();
+    const auto counts = b.counts("q");
+    ASSERT_EQ(counts.ready, kMessages) << "round " << round;
+    ASSERT_EQ(counts.unacked, 0u) << "round " << round;
+    ASSERT_EQ((*b.vhost().find_queue("q", b.connection()->id()))->purge(), kMessages);
+  }
 }
 
 TEST(Channel, QosWithAPrefetchSizeIs540) {
