@@ -4,13 +4,16 @@
 #include <benchmark/benchmark.h>
 #include <burrow/broker.h>
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -244,6 +247,67 @@ BENCHMARK(BM_InProcessPersistentPublishConfirm)
     ->Args({1, 10000})
     ->UseRealTime()
     ->MinTime(3.0)
+    ->Unit(benchmark::kMillisecond);
+
+// Bytes the process holds: heap in use (glibc mallinfo2: allocated chunks plus mmapped
+// blocks) and resident set size.
+struct MemorySnapshot {
+  double heap = 0;
+  double rss = 0;
+};
+MemorySnapshot memory_now() {
+  MemorySnapshot m;
+  const struct mallinfo2 mi = mallinfo2();
+  m.heap = static_cast<double>(mi.uordblks + mi.hblkhd);
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  m.rss = static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  return m;
+}
+
+// Memory per queued 16 B message: 1M messages published into a queue with no consumer
+// (transient into an in-memory broker, or persistent into a durable queue of a broker with a
+// data directory and the default memory budget), the heap and RSS growth divided by 1M.
+// One iteration; the counters are the result (the time is the publish time).
+void BM_QueuedMessageMemory(benchmark::State& state) {
+  const bool persistent = state.range(0) == 1;
+  const int64_t n = 1000000;
+  TempDir dir;
+  burrow::Options options{.in_memory = !persistent, .worker_threads = 2};
+  if (persistent) {
+    options.data_dir = dir.path();
+    options.durability = burrow::Durability::kOs;
+  }
+  auto broker = burrow::Broker::open(options);
+  if (!broker.ok()) {
+    state.SkipWithError(broker.status().to_string().c_str());
+    return;
+  }
+  auto ch = (*broker)->open_channel();
+  (void)(*ch)->confirm_select();
+  (void)(*ch)->declare_queue("memory", burrow::QueueOptions{.durable = persistent});
+  burrow::BasicProperties props;
+  if (persistent) props.delivery_mode = 2;
+  const std::string body(16, 'x');
+  (void)(*ch)->wait_for_confirms();
+  malloc_trim(0);
+  const MemorySnapshot before = memory_now();
+  for (auto _ : state) {
+    for (int64_t i = 0; i < n; ++i) (void)(*ch)->publish("", "memory", body, props);
+    (void)(*ch)->wait_for_confirms(std::chrono::minutes(5));
+  }
+  const MemorySnapshot after = memory_now();
+  state.counters["heap_B_per_msg"] = (after.heap - before.heap) / static_cast<double>(n);
+  state.counters["rss_B_per_msg"] = (after.rss - before.rss) / static_cast<double>(n);
+  state.SetItemsProcessed(n);
+}
+BENCHMARK(BM_QueuedMessageMemory)
+    ->ArgName("persistent")
+    ->Arg(0)
+    ->Arg(1)
+    ->Iterations(1)
+    ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

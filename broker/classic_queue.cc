@@ -1,6 +1,7 @@
 // ClassicQueue: ready storage, consumers, drains, TTL, limits and dead-lettering, following
 // RabbitMQ 3.10's rabbit_amqqueue_process.
 #include "broker/classic_queue.h"
+#include "base/assert.h"
 #include "base/logging.h"
 
 #include <spdlog/spdlog.h>
@@ -10,6 +11,7 @@
 #include "base/status_macros.h"
 #include "broker/channel.h"
 #include "broker/executor.h"
+#include "broker/message_pack.h"
 #include "broker/persistence.h"
 
 namespace burrow::broker {
@@ -58,6 +60,7 @@ ClassicQueue::ClassicQueue(QueueSettings settings, QueueArguments arguments, Que
       context_(std::move(context)),
       has_dlx_(arguments_.dead_letter_exchange.has_value()) {
   buckets_.resize(arguments_.max_priority ? size_t{*arguments_.max_priority} + 1 : 1);
+  packs_ = std::vector<PackLog>(buckets_.size());
   if (context_.persistence != nullptr) written_ = std::make_shared<std::atomic<uint64_t>>(0);
 }
 
@@ -82,21 +85,53 @@ std::deque<QueueEntry>* ClassicQueue::head_bucket_locked() {
   return nullptr;
 }
 
-QueueEntry ClassicQueue::pop_head_locked() {
-  std::deque<QueueEntry>* bucket = head_bucket_locked();
-  QueueEntry entry = std::move(bucket->front());
-  bucket->pop_front();
+QueueEntry ClassicQueue::pop_head_locked(bool need_message) {
+  // The highest priority with messages delivers first.
+  for (size_t p = buckets_.size(); p-- > 0;) {
+    if (!buckets_[p].empty()) return take_front_locked(p, need_message);
+  }
+  return QueueEntry{};
+}
+
+QueueEntry ClassicQueue::take_front_locked(size_t priority, bool need_message) {
+  std::deque<QueueEntry>& bucket = buckets_[priority];
+  QueueEntry& front = bucket.front();
+  if (front.packed) {
+    PackLog& pack = packs_[priority];
+    if (need_message) {
+      auto message = unpack_message(pack.front());
+      // The bytes were packed by this process from a valid message: failing to read them
+      // back means memory is damaged, and nothing sound can follow.
+      BURROW_ASSERT_MSG(message.ok(), "a packed message could not be unpacked");
+      front.message = std::move(*message);
+    }
+    pack.pop_front();
+  }
+  QueueEntry entry = std::move(front);
+  bucket.pop_front();
   --ready_count_;
   ready_bytes_ -= entry.body_size;
-  release_locked(entry);
+  release_locked(entry);  // charged as packed
+  entry.packed = false;
   return entry;
 }
 
 void ClassicQueue::push_ready_locked(QueueEntry entry) {
   ++ready_count_;
   ready_bytes_ += entry.body_size;
+  std::deque<QueueEntry>& bucket = buckets_[entry.priority];
+  // Deep in a backlog: keep the contents packed (push_ready_locked always appends, so packed
+  // entries stay in the order of their PackLog). Not a persisted message that is to be paged
+  // out (over the memory budget): that keeps no contents at all once written.
+  if (entry.message && bucket.size() >= kPackAfter && entry.body_size <= kPackMaxBody &&
+      !(entry.persisted && context_.persistence->over_budget())) {
+    pack_message(*entry.message, pack_scratch_);
+    packs_[entry.priority].push_back(pack_scratch_);
+    entry.message.reset();
+    entry.packed = true;
+  }
   charge_locked(entry);
-  buckets_[entry.priority].push_back(std::move(entry));
+  bucket.push_back(std::move(entry));
 }
 
 void ClassicQueue::insert_ready_locked(QueueEntry entry) {
@@ -123,16 +158,18 @@ void ClassicQueue::reinsert_locked(std::vector<QueueEntry> entries, bool mark_re
 
 // ---- memory budget: lazy bodies ---------------------------------------------------------------
 
+uint64_t ClassicQueue::resident_bytes(const QueueEntry& e) {
+  // A packed entry: its share of a PackLog chunk (record, length) besides the body.
+  constexpr uint64_t kPackedOverhead = 48;
+  return e.body_size + (e.packed ? kPackedOverhead : Persistence::kMessageOverhead);
+}
+
 void ClassicQueue::charge_locked(const QueueEntry& entry) {
-  if (entry.persisted && entry.message) {
-    context_.persistence->charge(entry.body_size + Persistence::kMessageOverhead);
-  }
+  if (entry.persisted && !paged_out(entry)) context_.persistence->charge(resident_bytes(entry));
 }
 
 void ClassicQueue::release_locked(const QueueEntry& entry) {
-  if (entry.persisted && entry.message) {
-    context_.persistence->release(entry.body_size + Persistence::kMessageOverhead);
-  }
+  if (entry.persisted && !paged_out(entry)) context_.persistence->release(resident_bytes(entry));
 }
 
 void ClassicQueue::page_out_locked() {
@@ -156,10 +193,10 @@ void ClassicQueue::page_out_locked() {
 
 bool ClassicQueue::head_paged_locked(std::vector<uint64_t>& seqs) {
   std::deque<QueueEntry>* bucket = head_bucket_locked();
-  if (bucket == nullptr || bucket->front().message) return false;
+  if (bucket == nullptr || !paged_out(bucket->front())) return false;
   const size_t n = std::min(bucket->size(), kLoadBatch);
   for (size_t i = 0; i < n; ++i) {
-    if (!(*bucket)[i].message) seqs.push_back((*bucket)[i].seq);
+    if (paged_out((*bucket)[i])) seqs.push_back((*bucket)[i].seq);
   }
   return true;
 }
@@ -181,7 +218,7 @@ Status ClassicQueue::load_paged(std::unique_lock<std::mutex>& lock,
     const bool found = next < loaded->size() && (*loaded)[next].seq == seq;
     for (auto& bucket : buckets_) {
       auto it = seq_position(bucket, seq);
-      if (it == bucket.end() || it->seq != seq || it->message) continue;
+      if (it == bucket.end() || it->seq != seq || !paged_out(*it)) continue;
       if (found) {
         it->message = std::move((*loaded)[next].message);
         charge_locked(*it);
@@ -211,7 +248,7 @@ void ClassicQueue::load_one_locked(QueueEntry& entry) {
   std::deque<QueueEntry>& bucket = buckets_[entry.priority];
   for (size_t i = 0; i < bucket.size() && seqs.size() < kLoadBatch; ++i) {
     if (bucket[i].seq <= seqs.back()) break;  // keep the list ascending
-    if (!bucket[i].message) seqs.push_back(bucket[i].seq);
+    if (paged_out(bucket[i])) seqs.push_back(bucket[i].seq);
   }
   auto loaded = context_.persistence->load_messages(context_.queue_id, seqs);
   if (!loaded.ok() || loaded->empty() || loaded->front().seq != entry.seq) {
@@ -226,7 +263,7 @@ void ClassicQueue::load_one_locked(QueueEntry& entry) {
   for (size_t i = 1; i < loaded->size(); ++i) {
     LoadedMessage& m = (*loaded)[i];
     auto it = seq_position(bucket, m.seq);
-    if (it == bucket.end() || it->seq != m.seq || it->message) continue;
+    if (it == bucket.end() || it->seq != m.seq || !paged_out(*it)) continue;
     it->message = std::move(m.message);
     charge_locked(*it);
   }
@@ -236,8 +273,22 @@ size_t ClassicQueue::resident_count() const {
   std::lock_guard lock(mu_);
   size_t n = 0;
   for (const auto& bucket : buckets_) {
-    for (const QueueEntry& e : bucket) n += e.message ? 1 : 0;
+    for (const QueueEntry& e : bucket) n += paged_out(e) ? 0 : 1;
   }
+  return n;
+}
+
+size_t ClassicQueue::packed_count() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const PackLog& pack : packs_) n += pack.size();
+  return n;
+}
+
+size_t ClassicQueue::packed_bytes() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const PackLog& pack : packs_) n += pack.allocated_bytes();
   return n;
 }
 
@@ -303,20 +354,17 @@ void ClassicQueue::drop_head_locked(Effects& fx) {
             static_cast<int64_t>(ready_bytes_) > *arguments_.max_length_bytes);
   };
   while (ready_count_ > 0 && over()) {
-    QueueEntry e = pop_head_locked();
+    QueueEntry e = pop_head_locked(/*need_message=*/has_dlx_);
     collect_dead(fx, e, DeathReason::kMaxlen);
   }
 }
 
 void ClassicQueue::expire_heads_locked(TimeMs now, Effects& fx) {
   // Classic queues expire messages only at the head (of each priority).
-  for (auto& bucket : buckets_) {
+  for (size_t p = 0; p < buckets_.size(); ++p) {
+    const std::deque<QueueEntry>& bucket = buckets_[p];
     while (!bucket.empty() && bucket.front().expires_at != 0 && bucket.front().expires_at <= now) {
-      QueueEntry e = std::move(bucket.front());
-      bucket.pop_front();
-      --ready_count_;
-      ready_bytes_ -= e.body_size;
-      release_locked(e);
+      QueueEntry e = take_front_locked(p, /*need_message=*/has_dlx_);
       collect_dead(fx, e, DeathReason::kExpired);
     }
   }
@@ -773,6 +821,7 @@ uint32_t ClassicQueue::purge() {
       }
       bucket.clear();
     }
+    for (PackLog& pack : packs_) pack.clear();
     to_page_.clear();
     ready_count_ = 0;
     ready_bytes_ = 0;
@@ -793,6 +842,7 @@ Queue::Deleted ClassicQueue::mark_deleted() {
     for (const QueueEntry& e : bucket) release_locked(e);
     bucket.clear();
   }
+  for (PackLog& pack : packs_) pack.clear();
   to_page_.clear();
   ready_count_ = 0;
   ready_bytes_ = 0;

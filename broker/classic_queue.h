@@ -8,10 +8,12 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "base/thread_annotations.h"
+#include "broker/pack_log.h"
 #include "broker/queue.h"
 #include "broker/seq_set.h"
 #include "broker/timer_service.h"
@@ -60,8 +62,18 @@ class ClassicQueue final : public Queue {
   void finish_recovery(uint64_t next_seq);
   // Ready messages whose contents are in memory (not paged out). For tests and metrics.
   size_t resident_count() const;
+  // Ready messages kept packed, and the bytes their PackLogs hold. For tests and metrics.
+  size_t packed_count() const;
+  size_t packed_bytes() const;
 
  private:
+  // Entries a priority level keeps as full messages; those behind them are packed (about
+  // 40 B instead of 700 B for a small message) and unpacked as they reach the head. Deep
+  // enough that a consumer keeping up never meets a packed entry.
+  static constexpr size_t kPackAfter = 1024;
+  // Larger bodies are not packed: packing copies the body, which a message routed to several
+  // queues shares, and saves little beside a large body.
+  static constexpr size_t kPackMaxBody = 1024;
   // Upper bound of entries one drain pass takes under the lock.
   static constexpr size_t kDrainBatch = 256;
   // Passes before a drain yields the thread to other work (and reposts itself).
@@ -87,7 +99,14 @@ class ClassicQueue final : public Queue {
   // Ready storage: one FIFO per priority level (a single one without x-max-priority).
   bool ready_empty_locked() const REQUIRES(mu_) { return ready_count_ == 0; }
   std::deque<QueueEntry>* head_bucket_locked() REQUIRES(mu_);
-  QueueEntry pop_head_locked() REQUIRES(mu_);
+  // Removes the head entry (of the highest priority with messages). `need_message` false:
+  // the caller drops it without its contents (a packed entry is not unpacked; the entry
+  // comes without a message).
+  QueueEntry pop_head_locked(bool need_message = true) REQUIRES(mu_);
+  // Removes the front entry of buckets_[priority], unpacked unless !need_message.
+  QueueEntry take_front_locked(size_t priority, bool need_message = true) REQUIRES(mu_);
+  // Whether the entry's contents are only in the store (and must be loaded before it leaves).
+  static bool paged_out(const QueueEntry& e) { return !e.message && !e.packed; }
   void push_ready_locked(QueueEntry entry) REQUIRES(mu_);
   void insert_ready_locked(QueueEntry entry) REQUIRES(mu_);
   void reinsert_locked(std::vector<QueueEntry> entries, bool mark_redelivered) REQUIRES(mu_);
@@ -98,6 +117,9 @@ class ClassicQueue final : public Queue {
 
   // Memory budget (Persistence): a ready entry's resident contents are charged while it is
   // ready; entries stored while over budget are paged out once their write completed.
+  // Bytes a resident persisted entry is charged against the memory budget: its body plus an
+  // estimate of the rest (much less when packed).
+  static uint64_t resident_bytes(const QueueEntry& e);
   void charge_locked(const QueueEntry& entry) REQUIRES(mu_);
   void release_locked(const QueueEntry& entry) REQUIRES(mu_);
   void page_out_locked() REQUIRES(mu_);
@@ -142,6 +164,9 @@ class ClassicQueue final : public Queue {
 
   mutable std::mutex mu_;
   std::vector<std::deque<QueueEntry>> buckets_ GUARDED_BY(mu_);  // index = priority
+  // The packed contents of each bucket's packed entries, in the same order.
+  std::vector<PackLog> packs_ GUARDED_BY(mu_);
+  std::string pack_scratch_ GUARDED_BY(mu_);  // reused buffer for packing
   size_t ready_count_ GUARDED_BY(mu_) = 0;
   uint64_t ready_bytes_ GUARDED_BY(mu_) = 0;
   // Messages a consumer took at enqueue (RabbitMQ delivers to a waiting consumer without

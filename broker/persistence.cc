@@ -8,6 +8,7 @@
 
 #include "base/status_macros.h"
 #include "broker/exchange.h"
+#include "broker/message_pack.h"
 #include "broker/queue.h"
 #include "storage/keys.h"
 #include "storage/queue_range.h"
@@ -38,30 +39,6 @@ st::BindingDestination destination_kind(DestinationKind kind) {
 std::string binding_record_key(std::string_view vhost, const Binding& b) {
   return st::binding_key(vhost, b.source, destination_kind(b.kind), b.destination, b.routing_key,
                          st::binding_arguments_bytes(b.arguments));
-}
-
-// The record of a stored message, without the fields that depend on where it is kept.
-st::MessageRecord record_of(const StoredMessage& message) {
-  const Message& m = message.message;
-  st::MessageRecord record;
-  record.set_exchange(m.exchange);
-  record.set_routing_key(m.routing_key);
-  st::encode_properties(m.properties, *record.mutable_properties());
-  record.set_publish_time_ms(static_cast<uint64_t>(message.published_at));
-  for (const std::string& key : message.bcc_keys) record.add_bcc_keys(key);
-  return record;
-}
-
-// The broker's message from a stored record and body.
-Result<StoredMessagePtr> stored_message_of(const st::MessageRecord& record, std::string_view body) {
-  auto message = std::make_shared<StoredMessage>();
-  message->message.exchange = record.exchange();
-  message->message.routing_key = record.routing_key();
-  RETURN_IF_ERROR(st::decode_properties(record.properties(), message->message.properties));
-  message->message.body.assign(body);
-  message->published_at = static_cast<TimeMs>(record.publish_time_ms());
-  message->bcc_keys.assign(record.bcc_keys().begin(), record.bcc_keys().end());
-  return StoredMessagePtr(std::move(message));
 }
 
 void log_failed_write(const Status& s) {
@@ -142,7 +119,8 @@ void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
                               const std::shared_ptr<ConfirmGate>& gate,
                               std::shared_ptr<std::atomic<uint64_t>> written,
                               WriteCollector* collect) {
-  st::MessageRecord record = record_of(*entry.message);
+  st::MessageRecord record;
+  fill_record(*entry.message, record);
   if (entry.expires_at != 0) record.set_expiry_ms(static_cast<uint64_t>(entry.expires_at));
   record.set_delivery_count(entry.delivery_count);
   st::WriteBatch batch;
@@ -237,7 +215,7 @@ Result<LoadedMessage> Persistence::decode_message(uint64_t seq, std::string_view
   RETURN_IF_ERROR(st::decode_message_value(value, record, body));
   LoadedMessage out;
   out.seq = seq;
-  ASSIGN_OR_RETURN(out.message, stored_message_of(record, body));
+  ASSIGN_OR_RETURN(out.message, message_from_record(record, body));
   out.expires_at = record.has_expiry_ms() ? static_cast<TimeMs>(record.expiry_ms()) : 0;
   out.delivery_count = record.delivery_count();
   out.body_size = static_cast<uint32_t>(body.size());
@@ -272,7 +250,8 @@ void Persistence::put_delayed(std::string_view vhost, uint64_t id, std::string_v
                               std::span<const std::string> routing_keys,
                               const StoredMessage& message, TimeMs due,
                               const std::shared_ptr<ConfirmGate>& gate, WriteCollector* collect) {
-  st::MessageRecord record = record_of(message);
+  st::MessageRecord record;
+  fill_record(message, record);
   record.set_exchange(std::string(exchange));
   record.set_due_ms(static_cast<uint64_t>(due));
   for (const std::string& key : routing_keys) record.add_routing_keys(key);
@@ -306,7 +285,7 @@ Result<std::vector<Persistence::HeldMessage>> Persistence::load_delayed(std::str
         std::string_view body;
         failed = st::decode_message_value(value, record, body);
         if (!failed.ok()) return false;
-        auto message = stored_message_of(record, body);
+        auto message = message_from_record(record, body);
         if (!message.ok()) {
           failed = message.status();
           return false;

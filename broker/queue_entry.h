@@ -15,6 +15,8 @@ namespace burrow::broker {
 // A ready entry of a persisted message may be "paged out": `message` is null and the
 // contents are only in the store (the queue's memory budget was exceeded); the queue reads
 // them back before the entry leaves it, so every entry a queue hands out has its message.
+// A ready entry deep in a backlog may be "packed": `message` is null and the contents are in
+// the queue's PackLog (broker/pack_log.h), unpacked when the entry reaches the head.
 struct QueueEntry {
   uint64_t seq = 0;  // position in its queue, increasing; requeue restores this order
   StoredMessagePtr message;
@@ -24,6 +26,7 @@ struct QueueEntry {
   uint8_t priority = 0;         // effective priority in a priority queue (capped at max)
   bool redelivered = false;     // delivered before
   bool persisted = false;       // stored (a persistent message in a durable queue)
+  bool packed = false;          // contents in the queue's PackLog (message is null)
 };
 
 }  // namespace burrow::broker

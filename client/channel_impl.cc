@@ -85,6 +85,7 @@ Result<std::string> ChannelImpl::consume(std::string_view queue, ConsumerCallbac
   return channel_->consume(std::move(request), [&](const std::string& tag) {
     std::lock_guard lock(callbacks_mu_);
     callbacks_[tag] = state;
+    callbacks_version_.fetch_add(1, std::memory_order_release);
   });
 }
 
@@ -95,6 +96,7 @@ Status ChannelImpl::cancel(const std::string& tag) {
   if (it != callbacks_.end()) {
     it->second->active.store(false, std::memory_order_release);
     callbacks_.erase(it);
+    callbacks_version_.fetch_add(1, std::memory_order_release);
   }
   return Status();
 }
@@ -118,18 +120,18 @@ void ChannelImpl::set_return_callback(ReturnCallback callback) {
 
 void ChannelImpl::on_deliver(const std::string& consumer_tag, uint64_t delivery_tag,
                              const broker::QueueEntry& entry) {
-  std::shared_ptr<ConsumerState> state;
-  {
+  const uint64_t version = callbacks_version_.load(std::memory_order_acquire);
+  if (version != cached_version_ || consumer_tag != cached_tag_) {
     std::lock_guard lock(callbacks_mu_);
     auto it = callbacks_.find(consumer_tag);
-    if (it == callbacks_.end()) return;
-    state = it->second;
+    cached_state_ = it == callbacks_.end() ? nullptr : it->second;
+    cached_tag_ = consumer_tag;
+    cached_version_ = version;
   }
-  dispatcher_->post(
-      [state = std::move(state),
-       d = Delivery{delivery_tag, entry.redelivered, broker::public_message(entry.message)}] {
-        if (state->active.load(std::memory_order_acquire)) state->callback(d);
-      });
+  if (!cached_state_) return;
+  dispatcher_->post_delivery(
+      cached_state_,
+      Delivery{delivery_tag, entry.redelivered, broker::public_message(entry.message)});
 }
 
 void ChannelImpl::on_return(uint16_t reply_code, std::string_view reply_text,
@@ -168,6 +170,7 @@ void ChannelImpl::on_cancel(const std::string& consumer_tag) {
   if (it != callbacks_.end()) {
     it->second->active.store(false, std::memory_order_release);
     callbacks_.erase(it);
+    callbacks_version_.fetch_add(1, std::memory_order_release);
   }
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -52,13 +53,24 @@ class ChannelImpl final : public broker::ChannelSink {
 
   // A consumer's callback and whether it may still run: cancel() clears `active`, and queued
   // deliveries check it when they run, so none runs after cancel() returns.
-  struct ConsumerState {
+  struct ConsumerState final : DeliveryHandler {
+    void on_delivery(const Delivery& delivery) override {
+      if (active.load(std::memory_order_acquire)) callback(delivery);
+    }
     ConsumerCallback callback;
     std::atomic<bool> active{true};
   };
   std::mutex callbacks_mu_;
   std::unordered_map<std::string, std::shared_ptr<ConsumerState>> callbacks_
       GUARDED_BY(callbacks_mu_);
+  // Bumped on every change of callbacks_, so on_deliver can keep the last consumer it looked
+  // up (deliveries come in runs for one consumer) without taking callbacks_mu_ each time.
+  std::atomic<uint64_t> callbacks_version_{0};
+  // The cache: touched only by on_deliver, which the broker calls under the channel's
+  // delivery lock (one at a time).
+  std::string cached_tag_;
+  std::shared_ptr<ConsumerState> cached_state_;
+  uint64_t cached_version_ = UINT64_MAX;
   std::shared_ptr<ReturnCallback> return_callback_ GUARDED_BY(callbacks_mu_);
 
   std::mutex confirm_mu_;

@@ -5,6 +5,15 @@ namespace burrow::client {
 
 void Dispatcher::post(std::function<void()> event) {
   std::lock_guard lock(mu_);
+  enqueue_locked(Event{nullptr, Delivery{}, std::move(event)});
+}
+
+void Dispatcher::post_delivery(std::shared_ptr<DeliveryHandler> handler, Delivery delivery) {
+  std::lock_guard lock(mu_);
+  enqueue_locked(Event{std::move(handler), std::move(delivery), nullptr});
+}
+
+void Dispatcher::enqueue_locked(Event event) {
   if (shut_down_.load(std::memory_order_relaxed)) return;
   events_.push_back(std::move(event));
   if (scheduled_) return;
@@ -13,7 +22,6 @@ void Dispatcher::post(std::function<void()> event) {
 }
 
 void Dispatcher::run() {
-  std::deque<std::function<void()>> batch;
   while (true) {
     {
       std::unique_lock lock(mu_);
@@ -24,15 +32,19 @@ void Dispatcher::run() {
         idle_.notify_all();
         return;
       }
-      batch.swap(events_);
+      running_batch_.swap(events_);
       running_ = true;
       runner_ = std::this_thread::get_id();
     }
-    for (auto& event : batch) {
+    for (Event& event : running_batch_) {
       if (shut_down_.load(std::memory_order_acquire)) break;
-      event();
+      if (event.handler) {
+        event.handler->on_delivery(event.delivery);
+      } else {
+        event.fn();
+      }
     }
-    batch.clear();
+    running_batch_.clear();  // keeps its capacity for the next swap
   }
 }
 
