@@ -39,19 +39,12 @@ Status ChannelImpl::publish(std::string_view exchange, std::string_view routing_
   stored->message.body = std::move(body);
   stored->published_at = channel_->connection()->core().clock().now_ms();
   const bool confirming = channel_->confirm_mode();
-  if (confirming) {
-    std::lock_guard lock(confirm_mu_);
-    ++published_;
-  }
+  if (confirming) ++published_;
   Status s = channel_->publish(exchange, routing_key, options.mandatory, false, std::move(stored));
-  if (confirming) {
-    if (!s.ok()) {
-      // A refused publish takes no confirm number; keep the counts aligned.
-      std::lock_guard lock(confirm_mu_);
-      --published_;
-    }
-    channel_->flush();
-  }
+  // A refused publish takes no confirm number; keep the counts aligned. Confirms resolved at
+  // once (transient messages) are emitted by wait_for_confirms(), persistent ones by the
+  // store's writer: no lock shared with the writer is taken here per publish.
+  if (confirming && !s.ok()) --published_;
   return s;
 }
 
@@ -59,7 +52,9 @@ Status ChannelImpl::confirm_select() { return channel_->confirm_select(); }
 
 Status ChannelImpl::wait_for_confirms(std::chrono::milliseconds timeout) {
   if (!channel_->confirm_mode()) return invalid_argument("confirms are not enabled");
+  channel_->flush();  // what publish() resolved at once
   std::unique_lock lock(confirm_mu_);
+  awaited_ = published_;
   if (!confirm_cv_.wait_for(lock, timeout, [this] { return confirmed_ >= published_; })) {
     return Status(StatusCode::kTimedOut, "timed out waiting for publisher confirms");
   }
@@ -129,9 +124,8 @@ void ChannelImpl::on_deliver(const std::string& consumer_tag, uint64_t delivery_
     cached_version_ = version;
   }
   if (!cached_state_) return;
-  dispatcher_->post_delivery(
-      cached_state_,
-      Delivery{delivery_tag, entry.redelivered, broker::public_message(entry.message)});
+  dispatcher_->post_delivery(cached_state_, Delivery{delivery_tag, entry.redelivered,
+                                                     broker::public_message(entry.message)});
 }
 
 void ChannelImpl::on_return(uint16_t reply_code, std::string_view reply_text,
@@ -152,7 +146,9 @@ void ChannelImpl::on_confirm(uint64_t seq, bool /*multiple*/, bool ack) {
   std::lock_guard lock(confirm_mu_);
   if (seq > confirmed_) confirmed_ = seq;
   if (!ack) nacked_ = true;
-  confirm_cv_.notify_all();
+  // Wake the waiter only once what it waits for is settled (not once per confirm: each wake
+  // of a waiter that must sleep again costs two system calls).
+  if (confirmed_ >= awaited_) confirm_cv_.notify_all();
 }
 
 void ChannelImpl::on_error(const Status& error) {

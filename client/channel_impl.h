@@ -2,8 +2,8 @@
 #pragma once
 
 #include <atomic>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -75,8 +75,9 @@ class ChannelImpl final : public broker::ChannelSink {
 
   std::mutex confirm_mu_;
   std::condition_variable confirm_cv_;
-  uint64_t published_ GUARDED_BY(confirm_mu_) = 0;
+  uint64_t published_ = 0;                          // only the API caller's thread touches it
   uint64_t confirmed_ GUARDED_BY(confirm_mu_) = 0;  // every seq <= this is resolved
+  uint64_t awaited_ GUARDED_BY(confirm_mu_) = 0;    // what wait_for_confirms() waits for
   bool nacked_ GUARDED_BY(confirm_mu_) = false;
   bool closed_ = false;
 };

@@ -329,11 +329,11 @@ TEST(ClientChannel, CancelStopsCallbacks) {
   EXPECT_OK(ch->cancel(*tag));  // cancelling again is harmless
 }
 
-// Regression test, fixed (was: client/channel_impl.cc, ChannelImpl::on_deliver binds the callback when the
-// delivery is queued on the dispatcher; ChannelImpl::cancel only erases it from callbacks_):
-// deliveries already queued in the channel's dispatcher when cancel() returns still run the
-// callback afterwards, contrary to channel.h ("no callback for it runs after this returns...
-// except one already running on another thread").
+// Regression test, fixed (was: client/channel_impl.cc, ChannelImpl::on_deliver binds the callback
+// when the delivery is queued on the dispatcher; ChannelImpl::cancel only erases it from
+// callbacks_): deliveries already queued in the channel's dispatcher when cancel() returns still
+// run the callback afterwards, contrary to channel.h ("no callback for it runs after this
+// returns... except one already running on another thread").
 TEST(ClientChannel, NoCallbackRunsAfterCancelReturns) {
   auto b = open_broker();
   auto ch = open_channel(*b);
@@ -395,8 +395,8 @@ TEST(ClientChannel, CloseStopsCallbacksAndRequeuesUnacked) {
   EXPECT_EQ(body(other->get("q")), "m3");
 }
 
-// Regression test, fixed (was: client/dispatcher.cc, Dispatcher::run runs its whole swapped-out batch without
-// re-checking shut_down_ between events): when a callback closes its own channel, the
+// Regression test, fixed (was: client/dispatcher.cc, Dispatcher::run runs its whole swapped-out
+// batch without re-checking shut_down_ between events): when a callback closes its own channel, the
 // dispatcher's shutdown "from inside an event" returns at once and the callbacks already
 // batched behind it still run, for deliveries the close has just requeued (they will be
 // delivered again elsewhere, and acking them fails with 406). Expected: no callback runs
@@ -500,6 +500,43 @@ TEST(ClientChannel, WaitForConfirmsReturnsOnceEverythingIsConfirmed) {
   EXPECT_OK(ch->wait_for_confirms(kWaitTimeout));  // nothing outstanding
 }
 
+// Persistent messages are confirmed by the store's writer, transient ones at publish; the
+// waiter is woken once (not per confirm) and sees every confirm of a window, round after
+// round, including a nack from a full reject-publish queue.
+TEST(ClientChannel, WaitForConfirmsCoversPersistentTransientAndNackedPublishes) {
+  client_testing::TempDir dir;
+  Options options = client_testing::test_options();
+  options.in_memory = false;
+  options.data_dir = dir.path();
+  auto b = open_broker(options);
+  auto ch = open_channel(*b);
+  ASSERT_OK(ch->declare_queue("durable", QueueOptions{.durable = true}));
+  ASSERT_OK(ch->declare_queue("transient"));
+  ASSERT_OK(ch->confirm_select());
+  BasicProperties persistent;
+  persistent.delivery_mode = 2;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_OK(ch->publish("", i % 3 == 0 ? "transient" : "durable", "m", persistent));
+    }
+    ASSERT_OK(ch->wait_for_confirms(kWaitTimeout)) << "round " << round;
+  }
+  auto q = ch->declare_queue("durable", QueueOptions{.passive = true});
+  ASSERT_OK(q);
+  EXPECT_EQ(q->message_count, 20u * 200u);
+  // A full queue that rejects publishes: the waiter learns of the nack.
+  ASSERT_OK(ch->declare_queue(
+      "full", QueueOptions{.durable = true,
+                           .arguments = FieldTable{{"x-max-length", int64_t{1}},
+                                                   {"x-overflow", "reject-publish"}}}));
+  ASSERT_OK(ch->publish("", "full", "kept", persistent));
+  ASSERT_OK(ch->publish("", "full", "refused", persistent));
+  Status s = ch->wait_for_confirms(kWaitTimeout);
+  EXPECT_EQ(s.code(), StatusCode::kPreconditionFailed) << s.to_string();
+  EXPECT_EQ(s.message(), "the broker nacked a message");
+  EXPECT_OK(ch->wait_for_confirms(kWaitTimeout));  // the nack was reported once
+}
+
 TEST(ClientChannel, WaitForConfirmsWithoutConfirmModeIsAnError) {
   auto b = open_broker();
   auto ch = open_channel(*b);
@@ -515,10 +552,10 @@ TEST(ClientChannel, ConfirmSelectIsIdempotent) {
   EXPECT_OK(ch->confirm_select());
 }
 
-// Regression test, fixed (was: broker/channel.cc Channel::publish takes a confirm sequence number before routing;
-// client/channel_impl.cc ChannelImpl::publish then assumes a failed publish took none): after a
-// publish that fails (here 404, which leaves the in-process channel usable), no later publish
-// is ever confirmed and wait_for_confirms times out.
+// Regression test, fixed (was: broker/channel.cc Channel::publish takes a confirm sequence number
+// before routing; client/channel_impl.cc ChannelImpl::publish then assumes a failed publish took
+// none): after a publish that fails (here 404, which leaves the in-process channel usable), no
+// later publish is ever confirmed and wait_for_confirms times out.
 TEST(ClientChannel, FailedPublishDoesNotBreakConfirms) {
   auto b = open_broker();
   auto ch = open_channel(*b);

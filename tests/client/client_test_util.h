@@ -5,10 +5,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <ostream>
+#include <string>
 #include <utility>
+
+#include <stdlib.h>
 #include <vector>
 
 #include <burrow/broker.h>
@@ -91,6 +95,25 @@ class Latch {
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = false;
+};
+
+// A fresh directory under /tmp, removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = "/tmp/burrow-client-test-XXXXXX";
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
 };
 
 inline Options test_options() {

@@ -38,6 +38,30 @@ TEST(Dispatcher, RunsEventsInPostOrderOneAtATime) {
   dispatcher->shutdown();
 }
 
+// Deliveries (queued without a function) and other events keep their relative order.
+TEST(Dispatcher, DeliveriesAndOtherEventsRunInPostOrder) {
+  struct Recorder final : DeliveryHandler {
+    explicit Recorder(Collector<uint64_t>& out) : out(out) {}
+    void on_delivery(const Delivery& d) override { out.add(d.delivery_tag); }
+    Collector<uint64_t>& out;
+  };
+  broker::WorkerPool pool(2);
+  auto dispatcher = std::make_shared<Dispatcher>(pool);
+  Collector<uint64_t> ran;
+  auto handler = std::make_shared<Recorder>(ran);
+  for (uint64_t i = 1; i <= 3000; ++i) {
+    if (i % 7 == 0) {
+      dispatcher->post([&ran, i] { ran.add(i); });
+    } else {
+      dispatcher->post_delivery(handler, Delivery{i, false, std::make_shared<const Message>()});
+    }
+  }
+  ASSERT_TRUE(ran.wait_for(3000));
+  std::vector<uint64_t> order = ran.items();
+  for (uint64_t i = 1; i <= 3000; ++i) ASSERT_EQ(order[i - 1], i);
+  dispatcher->shutdown();
+}
+
 TEST(Dispatcher, EventsPostedFromSeveralThreadsAllRun) {
   broker::WorkerPool pool(2);
   auto dispatcher = std::make_shared<Dispatcher>(pool);
@@ -92,8 +116,8 @@ TEST(Dispatcher, ShutdownDropsQueuedEvents) {
   EXPECT_FALSE(second_ran.load());
 }
 
-// Regression test, fixed (was: client/dispatcher.cc, Dispatcher::run): events are run in batches, and a
-// shutdown() from inside an event only clears events_ -- the rest of the batch already taken
+// Regression test, fixed (was: client/dispatcher.cc, Dispatcher::run): events are run in batches,
+// and a shutdown() from inside an event only clears events_ -- the rest of the batch already taken
 // out of it still runs. The header promises shutdown "drops queued events". Made
 // deterministic by blocking the single worker until both events are queued, so they land in
 // one batch.

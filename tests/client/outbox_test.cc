@@ -32,6 +32,7 @@ using client_testing::Collector;
 using client_testing::kWaitTimeout;
 using client_testing::open_broker;
 using client_testing::open_channel;
+using client_testing::TempDir;
 using client_testing::test_options;
 
 OutboxMessage message(std::string exchange, std::string key, std::string body) {
@@ -41,22 +42,6 @@ OutboxMessage message(std::string exchange, std::string key, std::string body) {
   m.body = std::move(body);
   return m;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/burrow-outbox-test-XXXXXX";
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Every message in `queue` (acked), by basic.get.
 std::vector<std::shared_ptr<const Message>> drain(Channel& ch, const std::string& queue) {
