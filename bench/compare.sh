@@ -158,6 +158,11 @@ burrow_start() {
 
 cleanup() {
   trap - EXIT INT TERM
+  # Interrupted during a startup round: the broker first_declare.py started (in a session of
+  # its own) is known only by its pid file.
+  if [ -z "$BURROW_PID$RABBIT_PID" ] && [ -s "$WORK/startup.pid" ]; then
+    kill -KILL -- -"$(cat "$WORK/startup.pid")" 2>/dev/null
+  fi
   burrow_stop
   rabbit_stop
   # Our epmd (started by RabbitMQ's first start on its own port): stop it by that port.
@@ -230,6 +235,7 @@ if wanted startup; then
     log "startup round $r: burrowd"
     rm -rf "$WORK/burrow-data"
     f=$OUT/raw/startup-burrow-r$r.json
+    rm -f "$WORK/startup.pid"
     /usr/bin/python3 "$ROOT/bench/first_declare.py" --port $BURROW_PORT --timeout 60 \
       --pid-file "$WORK/startup.pid" -- "$BIN/burrowd" --port $BURROW_PORT --bind 127.0.0.1 \
       --http-port -1 --data-dir "$WORK/burrow-data" --log-level warn >"$f"
@@ -241,6 +247,7 @@ if wanted startup; then
     log "startup round $r: RabbitMQ"
     rabbit_fresh_dirs
     f=$OUT/raw/startup-rabbitmq-r$r.json
+    rm -f "$WORK/startup.pid"
     rabbit_env /usr/bin/python3 "$ROOT/bench/first_declare.py" --port $RABBIT_PORT --timeout 120 \
       --pid-file "$WORK/startup.pid" -- /usr/sbin/rabbitmq-server >"$f"
     rc=$?
