@@ -577,6 +577,13 @@ Result<std::optional<QueueEntry>> ClassicQueue::get(bool no_ack, uint32_t& remai
 // ---- consumers -------------------------------------------------------------------------------
 
 Status ClassicQueue::add_consumer(ConsumerPtr consumer) {
+  Effects fx;
+  RETURN_IF_ERROR(register_consumer(std::move(consumer), fx));
+  apply(std::move(fx));
+  return Status();
+}
+
+Status ClassicQueue::register_consumer(ConsumerPtr consumer, Effects& fx) {
   std::lock_guard lock(mu_);
   if (deleted_) {
     return not_found("no queue '" + settings_.name + "' in vhost '" + settings_.vhost + "'");
@@ -603,7 +610,23 @@ Status ClassicQueue::add_consumer(ConsumerPtr consumer) {
     });
     consumers_.insert(pos, std::move(consumer));
   }
-  if (!ready_empty_locked()) schedule_drain_locked();
+  // RabbitMQ's queue hands a new consumer what it may take before basic.consume returns
+  // (the channel's limiter credit is taken then): take it here, so a consumer registered
+  // next on the same channel cannot take a global prefetch first. The drain hands these
+  // over (after consume-ok: the caller holds the channel's delivery lock). An expired or
+  // paged-out head is left to the drain.
+  const TimeMs now = context_.clock->now_ms();
+  std::vector<uint64_t> paged;
+  while (!ready_empty_locked() && assigned_.size() < kDrainBatch) {
+    const QueueEntry& head = head_bucket_locked()->front();
+    if ((head.expires_at != 0 && head.expires_at <= now) || head_paged_locked(paged)) break;
+    const ConsumerPtr* c = pick_consumer_locked();
+    if (c == nullptr) break;
+    QueueEntry entry = pop_head_locked();
+    take_for_delivery_locked(entry, **c, fx);
+    assigned_.push_back(Pick{*c, std::move(entry)});
+  }
+  if (!ready_empty_locked() || !assigned_.empty()) schedule_drain_locked();
   return Status();
 }
 

@@ -148,6 +148,9 @@ class ClassicQueue final : public Queue {
   // A persistent entry was handed to a consumer: marked delivered (or, no-ack, deleted).
   void note_delivered_locked(Effects& fx, const QueueEntry& entry, bool no_ack) REQUIRES(mu_);
 
+  // add_consumer() but the effects (store writes of what the new consumer took at once) are
+  // left in `fx` for the caller to apply once the lock is released.
+  Status register_consumer(ConsumerPtr consumer, Effects& fx);
   void schedule_drain_locked() REQUIRES(mu_);
   void drain();
   void end_handover_locked() REQUIRES(mu_);

@@ -222,20 +222,71 @@ Status HeadersExchange::validate_binding(const Binding& binding) const {
                              "); expected longstr");
 }
 
+namespace {
+
+// headers_match() for a prepared pattern and headers sorted by key (pointers into the
+// message's table: no copy of the values per message).
+bool prepared_match(bool all, const std::vector<FieldEntry>& pattern,
+                    const std::vector<const FieldEntry*>& data) {
+  bool all_match = true;
+  bool any_match = false;
+  size_t p = 0, d = 0;
+  while (true) {
+    if (all && !all_match) return false;
+    if (!all && any_match) return true;
+    if (p == pattern.size()) return all ? all_match : any_match;
+    if (d == data.size()) return all ? false : any_match;
+    const FieldEntry& pe = pattern[p];
+    const FieldEntry& de = *data[d];
+    if (pe.name > de.name) {
+      ++d;
+    } else if (pe.name < de.name) {
+      all_match = false;
+      ++p;
+    } else {
+      if (pe.value.is<Void>() || erlang_equal(pe.value, de.value)) {
+        any_match = true;
+      } else {
+        all_match = false;
+      }
+      ++p;
+      ++d;
+    }
+  }
+}
+
+}  // namespace
+
 void HeadersExchange::route(const RoutingInput& input, std::vector<const Destination*>& out) const {
-  static const FieldTable kNoHeaders;
-  FieldTable sorted = input.headers ? sort_by_key(*input.headers) : kNoHeaders;
-  for (const auto& [args, dest] : entries_) {
-    if (headers_match(args, sorted)) out.push_back(dest);
+  if (entries_.empty()) return;
+  std::vector<const FieldEntry*> sorted;
+  if (input.headers) {
+    sorted.reserve(input.headers->entries().size());
+    for (const FieldEntry& e : input.headers->entries()) sorted.push_back(&e);
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const FieldEntry* x, const FieldEntry* y) { return x->name < y->name; });
+  }
+  for (const Prepared& e : entries_) {
+    if (prepared_match(e.all, e.pattern, sorted)) out.push_back(e.destination);
   }
 }
 
 void HeadersExchange::index_add(const Binding& b, const Destination* d) {
-  entries_.emplace_back(sort_by_key(b.arguments), d);
+  const MatchKind kind = parse_x_match(b.arguments);
+  const bool with_x = kind == MatchKind::kAllWithX || kind == MatchKind::kAnyWithX;
+  Prepared prepared;
+  prepared.all = kind == MatchKind::kAll || kind == MatchKind::kAllWithX;
+  prepared.destination = d;
+  const FieldTable sorted = sort_by_key(b.arguments);
+  for (const FieldEntry& e : sorted.entries()) {
+    if (e.name == "x-match" || (!with_x && e.name.starts_with("x-"))) continue;
+    prepared.pattern.push_back(e);
+  }
+  entries_.push_back(std::move(prepared));
 }
 
 void HeadersExchange::index_remove(const Binding&, const Destination* d) {
-  std::erase_if(entries_, [d](const auto& e) { return e.second == d; });
+  std::erase_if(entries_, [d](const Prepared& e) { return e.destination == d; });
 }
 
 }  // namespace burrow::broker

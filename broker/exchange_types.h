@@ -66,8 +66,15 @@ class HeadersExchange final : public Exchange {
  private:
   void index_add(const Binding& b, const Destination* d) override;
   void index_remove(const Binding& b, const Destination* d) override;
-  // Each binding's arguments sorted by key (the order RabbitMQ's merge-match needs).
-  std::vector<std::pair<FieldTable, const Destination*>> entries_;
+  // A binding prepared at bind time: x-match parsed once, the arguments it compares (without
+  // x-match, and without other x- keys unless *-with-x) sorted by key (the order RabbitMQ's
+  // merge-match needs).
+  struct Prepared {
+    bool all = true;
+    std::vector<FieldEntry> pattern;
+    const Destination* destination = nullptr;
+  };
+  std::vector<Prepared> entries_;
 };
 
 // Whether message headers match a headers-exchange binding's arguments, both sorted by key

@@ -825,6 +825,31 @@ TEST(Channel, GlobalPrefetchLimitsTheChannelsConsumersTogether) {
   EXPECT_EQ(b.counts("q1").ready + b.counts("q2").ready, 7u);
 }
 
+// A consumer takes what it may from its queue when it is registered, as RabbitMQ's queue does
+// before basic.consume returns: with a global limit of 3 and two queues already holding
+// messages, the first consumer gets all 3, whatever the worker threads do meanwhile (the
+// second consume used to race the first queue's drain: pika saw 2 + 1 now and then).
+TEST(Channel, AConsumerTakesItsShareWhenItIsRegistered) {
+  for (int round = 0; round < 20; ++round) {
+    TestBroker b;
+    auto& ch = b.open_channel();
+    ASSERT_OK(declare(*ch, "q1"));
+    ASSERT_OK(declare(*ch, "q2"));
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_OK(publish(*ch, "", "q1", "a"));
+      ASSERT_OK(publish(*ch, "", "q2", "b"));
+    }
+    ASSERT_OK(ch->qos(0, 3, /*global=*/true));
+    ASSERT_OK(consume(*ch, "q1", "c1"));
+    ASSERT_OK(consume(*ch, "q2", "c2"));
+    ASSERT_TRUE(ch.sink->wait_for_deliveries(3));
+    ASSERT_TRUE(ch.sink->stays_at(3));
+    ASSERT_EQ(ch.sink->bodies(), (Strings{"a", "a", "a"})) << "round " << round;
+    ASSERT_EQ(b.counts("q1").unacked, 3u);
+    ASSERT_EQ(b.counts("q2").ready, 10u);
+  }
+}
+
 // Regression test, fixed (was: broker/channel.cc, Channel::settle: freed channel-wide (global)
 // credit is only announced to the queue of the settled message, through Queue::settle; consumers of
 // the channel's other queues that were starved by the global limit are never woken, unlike

@@ -113,6 +113,50 @@ TEST(DirectExchange, UnbindRemovesOnlyThatBinding) {
   EXPECT_EQ(x.route_key("k"), (Names{"d2"}));
 }
 
+// ---- binding bookkeeping (every type) ---------------------------------------------------
+
+// Many bindings: a duplicate is still refused (including one that differs from another only
+// in its arguments, on a headers exchange), removal by destination keeps the others and their
+// routes, and a removed binding can be added again.
+TEST(ExchangeBindings, ManyBindingsAddRemoveAndDuplicates) {
+  Bench x("topic");
+  for (int i = 0; i < 5000; ++i) {
+    ASSERT_OK(x.bind("d" + std::to_string(i % 50), "k." + std::to_string(i)));
+  }
+  EXPECT_EQ(x.exchange().bindings().size(), 5000u);
+  // Re-adding any of them is a no-op.
+  Binding again{"x", DestinationKind::kExchange, "d7", "k.7", {}};
+  EXPECT_FALSE(x.exchange().add_binding(again, Destination{}));
+  EXPECT_EQ(x.exchange().bindings().size(), 5000u);
+  // Every binding to d7 (100 of them) goes; the rest route as before.
+  std::vector<Binding> removed;
+  EXPECT_EQ(x.exchange().remove_bindings_to(DestinationKind::kExchange, "d7", &removed), 100u);
+  ASSERT_EQ(removed.size(), 100u);
+  EXPECT_EQ(removed.front().routing_key, "k.4957");  // last to first
+  EXPECT_EQ(x.exchange().bindings().size(), 4900u);
+  EXPECT_EQ(x.route_key("k.7"), Names{});
+  EXPECT_EQ(x.route_key("k.8"), (Names{"d8"}));
+  EXPECT_EQ(x.route_key("k.4999"), (Names{"d49"}));
+  for (const Binding& b : x.exchange().bindings()) ASSERT_NE(b.destination, "d7");
+  // Back again.
+  ASSERT_OK(x.bind("d7", "k.7"));
+  EXPECT_EQ(x.route_key("k.7"), (Names{"d7"}));
+  EXPECT_TRUE(x.unbind("d7", "k.7"));
+  EXPECT_FALSE(x.unbind("d7", "k.7"));
+}
+
+TEST(ExchangeBindings, HeadersBindingsDifferingOnlyInArgumentsAreDistinct) {
+  Bench x("headers");
+  ASSERT_OK(x.bind("d", "", FieldTable{{"x-match", "all"}, {"a", int32_t{1}}}));
+  ASSERT_OK(x.bind("d", "", FieldTable{{"x-match", "all"}, {"a", int32_t{2}}}));
+  ASSERT_OK(x.bind("d", "", FieldTable{{"x-match", "all"}, {"a", int32_t{1}}}));  // duplicate
+  EXPECT_EQ(x.exchange().bindings().size(), 2u);
+  EXPECT_TRUE(x.unbind("d", "", FieldTable{{"x-match", "all"}, {"a", int32_t{2}}}));
+  EXPECT_FALSE(x.unbind("d", "", FieldTable{{"x-match", "all"}, {"a", int32_t{2}}}));
+  EXPECT_EQ(x.route_headers(FieldTable{{"a", int32_t{1}}}), (Names{"d"}));
+  EXPECT_EQ(x.route_headers(FieldTable{{"a", int32_t{2}}}), Names{});
+}
+
 TEST(DirectExchange, RoutesThroughTheBroker) {
   TestBroker b;
   auto& ch = b.open_channel();
@@ -464,10 +508,10 @@ TEST(HeadersExchange, RefusesAnUnknownXMatchValue) {
             "any-with-x");
 }
 
-// Regression test, fixed (was: broker/exchange_types.cc, HeadersExchange::validate_binding, the non-string
-// branch): RabbitMQ's text is "Invalid x-match field type ~p (value ~p); expected longstr"
-// with the AMQP type name and the value, e.g. "Invalid x-match field type signedint (value 1);
-// expected longstr". Burrow prints only the value: "Invalid x-match field type 1; expected
+// Regression test, fixed (was: broker/exchange_types.cc, HeadersExchange::validate_binding, the
+// non-string branch): RabbitMQ's text is "Invalid x-match field type ~p (value ~p); expected
+// longstr" with the AMQP type name and the value, e.g. "Invalid x-match field type signedint (value
+// 1); expected longstr". Burrow prints only the value: "Invalid x-match field type 1; expected
 // longstr".
 TEST(HeadersExchange, RefusesANonStringXMatchWithRabbitMqsText) {
   Bench x("headers");
