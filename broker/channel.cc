@@ -711,21 +711,28 @@ void Channel::settle(std::vector<Unacked> entries, Settle how) {
     run.clear();
     size_t j = i;
     for (; j < entries.size() && entries[j].queue == queue; ++j) {
-      Unacked& u = entries[j];
-      if (u.consumer) {
-        u.consumer->release_credit(1);
-      } else {
-        credit_.release(1);
-      }
-      run.push_back(std::move(u.entry));
+      run.push_back(std::move(entries[j].entry));
     }
+    // The credit entries [i, j) held.
+    auto release_credit = [this, &entries, i, j] {
+      for (size_t k = i; k < j; ++k) {
+        if (entries[k].consumer) {
+          entries[k].consumer->release_credit(1);
+        } else {
+          credit_.release(1);
+        }
+      }
+    };
     if (how == Settle::kRequeue) {
-      queue->requeue(std::move(run), /*redelivered=*/true);
+      // Freed by the queue once the entries are back in it (see Queue::requeue).
+      queue->requeue(std::move(run), /*redelivered=*/true, release_credit);
       run = {};
     } else if (how == Settle::kDiscard) {
+      release_credit();
       queue->discard(std::move(run));
       run = {};
     } else {
+      release_credit();
       queue->settle(run);
     }
     i = j;

@@ -774,14 +774,20 @@ void ClassicQueue::discard(std::vector<QueueEntry> entries) {
   apply(std::move(fx));
 }
 
-void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered) {
+void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered,
+                           const std::function<void()>& release_credit) {
   Effects fx;
   {
     std::lock_guard lock(mu_);
     unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
+    if (!deleted_) requeue_locked(std::move(entries), redelivered, fx);
+    // Only now, with the entries back and the lock held, is their credit free: a drain
+    // cannot hand a later message to it first. Before the single-active-consumer check,
+    // which reads the consumer's unacked count.
+    if (release_credit) release_credit();
     if (deleted_) return;
-    requeue_locked(std::move(entries), redelivered, fx);
     check_sac_handover_locked();
+    if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
   }
   apply(std::move(fx));
 }

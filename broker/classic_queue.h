@@ -39,7 +39,8 @@ class ClassicQueue final : public Queue {
   void remove_consumer(const Consumer& consumer) override;
   void settle(std::span<const QueueEntry> entries) override;
   void discard(std::vector<QueueEntry> entries) override;
-  void requeue(std::vector<QueueEntry> entries, bool redelivered) override;
+  void requeue(std::vector<QueueEntry> entries, bool redelivered,
+               const std::function<void()>& release_credit) override;
   void return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) override;
   void detach(std::span<const Consumer* const> consumers, std::vector<QueueEntry> unacked) override;
   void notify_credit() override;

@@ -138,7 +138,11 @@ class Queue : public std::enable_shared_from_this<Queue> {
   virtual void discard(std::vector<QueueEntry> entries) = 0;
   // Entries delivered from this queue come back: ready again at their original position,
   // with redelivered set when `redelivered` (false for entries that never reached a client).
-  virtual void requeue(std::vector<QueueEntry> entries, bool redelivered) = 0;
+  // `release_credit` (run exactly once, under the queue's lock once the entries are back)
+  // frees the prefetch credit they held, so no delivery can use that credit for a later
+  // message first (RabbitMQ's queue requeues and unblocks the limiter in one step).
+  virtual void requeue(std::vector<QueueEntry> entries, bool redelivered,
+                       const std::function<void()>& release_credit) = 0;
   // Entries a drain took for a consumer that was gone before they reached its channel: they
   // go back unchanged. `counted_unacked` says whether the drain counted them as unacked (it
   // does not for no-ack consumers).
