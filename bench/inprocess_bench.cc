@@ -310,7 +310,6 @@ BENCHMARK(BM_QueuedMessageMemory)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-
 // The floor under BM_InProcessPublishConsume on this machine, without a broker: one thread
 // allocates a message per publish and hands it to a second thread, which frees it, through a
 // mutex-guarded vector that the consumer swaps out (the pattern of the queue drain and the

@@ -674,22 +674,20 @@ void ClassicQueue::detach(std::span<const Consumer* const> consumers,
     unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(unacked.size()));
     // Messages these consumers took at enqueue, not handed over yet: never delivered.
     std::vector<QueueEntry> undelivered;
+    uint32_t counted_unacked = 0;
     std::erase_if(assigned_, [&](Pick& p) {
       if (std::find(consumers.begin(), consumers.end(), p.consumer.get()) == consumers.end()) {
         return false;
       }
       p.consumer->release_credit(1);
-      if (!p.consumer->no_ack()) unacked_ -= std::min<uint32_t>(unacked_, 1);
-      if (p.entry.delivery_count > 0) p.entry.delivery_count--;
+      if (!p.consumer->no_ack()) ++counted_unacked;
       undelivered.push_back(std::move(p.entry));
       return true;
     });
-    if (!deleted_ && !undelivered.empty()) reinsert_locked(std::move(undelivered), false);
+    if (!undelivered.empty()) return_undelivered_locked(std::move(undelivered), counted_unacked);
     if (!deleted_ && !unacked.empty()) requeue_locked(std::move(unacked), true, fx);
     for (const Consumer* c : consumers) now_unused = remove_consumer_locked(*c) || now_unused;
     check_sac_handover_locked();
-    arm_ttl_timer_locked();
-    if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
   }
   apply(std::move(fx));
   if (now_unused && context_.delete_me) context_.delete_me(shared_from_this());
@@ -787,7 +785,6 @@ void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered,
     if (release_credit) release_credit();
     if (deleted_) return;
     check_sac_handover_locked();
-    if (!ready_empty_locked() && !consumers_.empty()) schedule_drain_locked();
   }
   apply(std::move(fx));
 }
@@ -822,9 +819,13 @@ void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelive
 
 void ClassicQueue::return_undelivered(std::vector<QueueEntry> entries, bool counted_unacked) {
   std::lock_guard lock(mu_);
-  if (counted_unacked) {
-    unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
-  }
+  const auto n = static_cast<uint32_t>(entries.size());
+  return_undelivered_locked(std::move(entries), counted_unacked ? n : 0);
+}
+
+void ClassicQueue::return_undelivered_locked(std::vector<QueueEntry> entries,
+                                             uint32_t counted_unacked) {
+  unacked_ -= std::min<uint32_t>(unacked_, counted_unacked);
   if (deleted_) return;
   // They never reached a client: undo the delivery count the drain added.
   for (auto& e : entries) {

@@ -152,6 +152,10 @@ class ClassicQueue final : public Queue {
   // add_consumer() but the effects (store writes of what the new consumer took at once) are
   // left in `fx` for the caller to apply once the lock is released.
   Status register_consumer(ConsumerPtr consumer, Effects& fx);
+  // return_undelivered() under the lock; `counted_unacked` of the entries were counted as
+  // unacked by the drain.
+  void return_undelivered_locked(std::vector<QueueEntry> entries, uint32_t counted_unacked)
+      REQUIRES(mu_);
   void schedule_drain_locked() REQUIRES(mu_);
   void drain();
   void end_handover_locked() REQUIRES(mu_);

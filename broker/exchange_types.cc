@@ -165,67 +165,36 @@ FieldTable sort_by_key(const FieldTable& table) {
   return sorted;
 }
 
-bool headers_match(const FieldTable& sorted_args, const FieldTable& sorted_headers) {
-  const MatchKind kind = parse_x_match(sorted_args);
-  const bool with_x = kind == MatchKind::kAllWithX || kind == MatchKind::kAnyWithX;
-  const bool all = kind == MatchKind::kAll || kind == MatchKind::kAllWithX;
-  const auto& pattern = sorted_args.entries();
-  const auto& data = sorted_headers.entries();
-  bool all_match = true;
-  bool any_match = false;
-  size_t p = 0, d = 0;
-  // A merge over both sorted lists, clause for clause as rabbit_exchange_type_headers.
-  while (true) {
-    if (all && !all_match) return false;
-    if (!all && any_match) return true;
-    if (p == pattern.size()) return all ? all_match : any_match;
-    const FieldEntry& pe = pattern[p];
-    if (pe.name == "x-match" || (!with_x && pe.name.starts_with("x-"))) {
-      ++p;
-      continue;
-    }
-    if (d == data.size()) {
-      all_match = false;
-      p = pattern.size();
-      continue;
-    }
-    const FieldEntry& de = data[d];
-    if (pe.name > de.name) {
-      ++d;
-    } else if (pe.name < de.name) {
-      all_match = false;
-      ++p;
-    } else {
-      if (pe.value.is<Void>() || erlang_equal(pe.value, de.value)) {
-        any_match = true;
-      } else {
-        all_match = false;
-      }
-      ++p;
-      ++d;
-    }
-  }
-}
-
-Status HeadersExchange::validate_binding(const Binding& binding) const {
-  const FieldValue* v = binding.arguments.find("x-match");
-  if (v == nullptr) return Status();
-  if (const std::string* s = v->get_if<std::string>()) {
-    if (*s == "all" || *s == "any" || *s == "all-with-x" || *s == "any-with-x") return Status();
-    // Erlang prints an empty binary as <<>>.
-    const std::string shown = s->empty() ? "<<>>" : "<<\"" + *s + "\">>";
-    return precondition_failed("Invalid x-match field value " + shown +
-                               "; expected all, any, all-with-x, or any-with-x");
-  }
-  return precondition_failed("Invalid x-match field type " +
-                             std::string(erlang_type_name(v->type())) + " (value " + to_string(*v) +
-                             "); expected longstr");
-}
-
 namespace {
 
-// headers_match() for a prepared pattern and headers sorted by key (pointers into the
-// message's table: no copy of the values per message).
+// A binding's arguments as matching uses them: x-match parsed, the compared entries (without
+// x-match, and without other x- keys unless *-with-x) sorted by key (the order RabbitMQ's
+// merge-match needs).
+void prepare_pattern(const FieldTable& args, bool& all, std::vector<FieldEntry>& pattern) {
+  const MatchKind kind = parse_x_match(args);
+  const bool with_x = kind == MatchKind::kAllWithX || kind == MatchKind::kAnyWithX;
+  all = kind == MatchKind::kAll || kind == MatchKind::kAllWithX;
+  pattern.clear();
+  const FieldTable sorted = sort_by_key(args);
+  for (const FieldEntry& e : sorted.entries()) {
+    if (e.name == "x-match" || (!with_x && e.name.starts_with("x-"))) continue;
+    pattern.push_back(e);
+  }
+}
+
+// A message's headers sorted by key, as pointers into its table (no copy of the values).
+std::vector<const FieldEntry*> sorted_entries(const FieldTable* headers) {
+  std::vector<const FieldEntry*> sorted;
+  if (headers == nullptr) return sorted;
+  sorted.reserve(headers->entries().size());
+  for (const FieldEntry& e : headers->entries()) sorted.push_back(&e);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const FieldEntry* x, const FieldEntry* y) { return x->name < y->name; });
+  return sorted;
+}
+
+// A merge over the prepared pattern and the sorted headers, clause for clause as
+// rabbit_exchange_type_headers.
 bool prepared_match(bool all, const std::vector<FieldEntry>& pattern,
                     const std::vector<const FieldEntry*>& data) {
   bool all_match = true;
@@ -257,31 +226,40 @@ bool prepared_match(bool all, const std::vector<FieldEntry>& pattern,
 
 }  // namespace
 
+bool headers_match(const FieldTable& sorted_args, const FieldTable& sorted_headers) {
+  bool all = true;
+  std::vector<FieldEntry> pattern;
+  prepare_pattern(sorted_args, all, pattern);
+  return prepared_match(all, pattern, sorted_entries(&sorted_headers));
+}
+
+Status HeadersExchange::validate_binding(const Binding& binding) const {
+  const FieldValue* v = binding.arguments.find("x-match");
+  if (v == nullptr) return Status();
+  if (const std::string* s = v->get_if<std::string>()) {
+    if (*s == "all" || *s == "any" || *s == "all-with-x" || *s == "any-with-x") return Status();
+    // Erlang prints an empty binary as <<>>.
+    const std::string shown = s->empty() ? "<<>>" : "<<\"" + *s + "\">>";
+    return precondition_failed("Invalid x-match field value " + shown +
+                               "; expected all, any, all-with-x, or any-with-x");
+  }
+  return precondition_failed("Invalid x-match field type " +
+                             std::string(erlang_type_name(v->type())) + " (value " + to_string(*v) +
+                             "); expected longstr");
+}
+
 void HeadersExchange::route(const RoutingInput& input, std::vector<const Destination*>& out) const {
   if (entries_.empty()) return;
-  std::vector<const FieldEntry*> sorted;
-  if (input.headers) {
-    sorted.reserve(input.headers->entries().size());
-    for (const FieldEntry& e : input.headers->entries()) sorted.push_back(&e);
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const FieldEntry* x, const FieldEntry* y) { return x->name < y->name; });
-  }
+  const std::vector<const FieldEntry*> sorted = sorted_entries(input.headers);
   for (const Prepared& e : entries_) {
     if (prepared_match(e.all, e.pattern, sorted)) out.push_back(e.destination);
   }
 }
 
 void HeadersExchange::index_add(const Binding& b, const Destination* d) {
-  const MatchKind kind = parse_x_match(b.arguments);
-  const bool with_x = kind == MatchKind::kAllWithX || kind == MatchKind::kAnyWithX;
   Prepared prepared;
-  prepared.all = kind == MatchKind::kAll || kind == MatchKind::kAllWithX;
   prepared.destination = d;
-  const FieldTable sorted = sort_by_key(b.arguments);
-  for (const FieldEntry& e : sorted.entries()) {
-    if (e.name == "x-match" || (!with_x && e.name.starts_with("x-"))) continue;
-    prepared.pattern.push_back(e);
-  }
+  prepare_pattern(b.arguments, prepared.all, prepared.pattern);
   entries_.push_back(std::move(prepared));
 }
 

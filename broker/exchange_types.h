@@ -66,9 +66,7 @@ class HeadersExchange final : public Exchange {
  private:
   void index_add(const Binding& b, const Destination* d) override;
   void index_remove(const Binding& b, const Destination* d) override;
-  // A binding prepared at bind time: x-match parsed once, the arguments it compares (without
-  // x-match, and without other x- keys unless *-with-x) sorted by key (the order RabbitMQ's
-  // merge-match needs).
+  // A binding prepared once, at bind time: x-match parsed, the compared arguments sorted.
   struct Prepared {
     bool all = true;
     std::vector<FieldEntry> pattern;

@@ -86,14 +86,17 @@ Result<std::string> ChannelImpl::consume(std::string_view queue, ConsumerCallbac
 
 Status ChannelImpl::cancel(const std::string& tag) {
   RETURN_IF_ERROR(channel_->cancel(tag, nullptr));
+  forget_consumer(tag);
+  return Status();
+}
+
+void ChannelImpl::forget_consumer(const std::string& tag) {
   std::lock_guard lock(callbacks_mu_);
   auto it = callbacks_.find(tag);
-  if (it != callbacks_.end()) {
-    it->second->active.store(false, std::memory_order_release);
-    callbacks_.erase(it);
-    callbacks_version_.fetch_add(1, std::memory_order_release);
-  }
-  return Status();
+  if (it == callbacks_.end()) return;
+  it->second->active.store(false, std::memory_order_release);
+  callbacks_.erase(it);
+  callbacks_version_.fetch_add(1, std::memory_order_release);
 }
 
 Result<std::optional<Delivery>> ChannelImpl::get(std::string_view queue, bool no_ack) {
@@ -160,14 +163,6 @@ void ChannelImpl::on_error(const Status& error) {
   channel_->close();
 }
 
-void ChannelImpl::on_cancel(const std::string& consumer_tag) {
-  std::lock_guard lock(callbacks_mu_);
-  auto it = callbacks_.find(consumer_tag);
-  if (it != callbacks_.end()) {
-    it->second->active.store(false, std::memory_order_release);
-    callbacks_.erase(it);
-    callbacks_version_.fetch_add(1, std::memory_order_release);
-  }
-}
+void ChannelImpl::on_cancel(const std::string& consumer_tag) { forget_consumer(consumer_tag); }
 
 }  // namespace burrow::client

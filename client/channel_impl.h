@@ -60,6 +60,8 @@ class ChannelImpl final : public broker::ChannelSink {
     ConsumerCallback callback;
     std::atomic<bool> active{true};
   };
+  // Deactivates and removes a consumer's callback (cancel, or cancelled by the broker).
+  void forget_consumer(const std::string& tag);
   std::mutex callbacks_mu_;
   std::unordered_map<std::string, std::shared_ptr<ConsumerState>> callbacks_
       GUARDED_BY(callbacks_mu_);
