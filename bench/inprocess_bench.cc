@@ -22,6 +22,30 @@
 
 namespace {
 
+// Counts deliveries; wait_for(n) returns once n have arrived (woken every `step` deliveries).
+class DeliveryCounter {
+ public:
+  explicit DeliveryCounter(int64_t step) : step_(step) {}
+  // Call from a consumer callback, once per delivery.
+  void add() {
+    const int64_t n = received_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (n % step_ == 0) {
+      std::lock_guard lock(mu_);
+      cv_.notify_all();
+    }
+  }
+  void wait_for(int64_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return received_.load() >= n; });
+  }
+
+ private:
+  const int64_t step_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<int64_t> received_{0};
+};
+
 // One publisher thread, one consumer (no-ack or acking every 100th with multiple): messages
 // per second from the first publish to the last delivery.
 void BM_InProcessPublishConsume(benchmark::State& state) {
@@ -31,20 +55,14 @@ void BM_InProcessPublishConsume(benchmark::State& state) {
   auto pub = (*broker)->open_channel();
   auto sub = (*broker)->open_channel();
   (void)(*pub)->declare_queue("bench");
-  std::mutex mu;
-  std::condition_variable cv;
-  std::atomic<int64_t> received{0};
+  DeliveryCounter counter(batch);
   burrow::Channel& consumer = **sub;
   (void)consumer.qos(0);
   auto tag = consumer.consume(
       "bench",
       [&](const burrow::Delivery& d) {
-        int64_t n = received.fetch_add(1) + 1;
         if (!no_ack && d.delivery_tag % 100 == 0) consumer.ack(d.delivery_tag, true).ignore_error();
-        if (n % batch == 0) {
-          std::lock_guard lock(mu);
-          cv.notify_all();
-        }
+        counter.add();
       },
       burrow::ConsumeOptions{.no_ack = no_ack});
   const std::string body(16, 'x');
@@ -52,8 +70,7 @@ void BM_InProcessPublishConsume(benchmark::State& state) {
   for (auto _ : state) {
     target += batch;
     for (int64_t i = 0; i < batch; ++i) (void)(*pub)->publish("", "bench", body);
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return received.load() >= target; });
+    counter.wait_for(target);
   }
   state.SetItemsProcessed(state.iterations() * batch);
   (*sub)->close();
@@ -62,6 +79,49 @@ BENCHMARK(BM_InProcessPublishConsume)
     ->Arg(1)
     ->Arg(0)
     ->ArgName("no_ack")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// BM_InProcessPublishConsume/no_ack:1 with Channel::publish_batch: the publisher sends its
+// 100k messages per iteration in batches of `batch` bodies (one route, one queue lock per
+// batch), a no-ack consumer receives them one callback per message.
+void BM_InProcessPublishBatchConsume(benchmark::State& state) {
+  const size_t per_call = static_cast<size_t>(state.range(0));
+  const int workers = static_cast<int>(state.range(1));
+  const int64_t batch = 100000;
+  auto broker = burrow::Broker::open(burrow::Options{.in_memory = true, .worker_threads = workers});
+  auto pub = (*broker)->open_channel();
+  auto sub = (*broker)->open_channel();
+  (void)(*pub)->declare_queue("bench");
+  DeliveryCounter counter(batch);
+  (void)(*sub)->qos(0);
+  auto tag = (*sub)->consume(
+      "bench", [&](const burrow::Delivery&) { counter.add(); },
+      burrow::ConsumeOptions{.no_ack = true});
+  const std::string body(16, 'x');
+  int64_t target = 0;
+  std::vector<std::string> bodies;
+  for (auto _ : state) {
+    target += batch;
+    for (int64_t i = 0; i < batch;) {
+      const size_t k = std::min<size_t>(per_call, static_cast<size_t>(batch - i));
+      bodies.assign(k, body);
+      (void)(*pub)->publish_batch("", "bench", std::move(bodies));
+      bodies = {};
+      i += static_cast<int64_t>(k);
+    }
+    counter.wait_for(target);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  (*sub)->close();
+}
+BENCHMARK(BM_InProcessPublishBatchConsume)
+    ->ArgNames({"batch", "workers"})
+    ->Args({64, 2})
+    ->Args({256, 2})
+    ->Args({1024, 2})
+    ->Args({256, 1})
+    ->Args({1024, 1})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
@@ -77,9 +137,7 @@ void BM_InProcessPublishConsumeThreads(benchmark::State& state) {
   auto broker = burrow::Broker::open(burrow::Options{.in_memory = true, .worker_threads = 2});
   std::vector<std::unique_ptr<burrow::Channel>> pubs;
   std::vector<std::unique_ptr<burrow::Channel>> subs;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::atomic<int64_t> received{0};
+  DeliveryCounter counter(per_thread);
   for (int t = 0; t < threads; ++t) {
     const std::string queue = "bench-" + std::to_string(t);
     pubs.push_back(std::move(*(*broker)->open_channel()));
@@ -87,14 +145,7 @@ void BM_InProcessPublishConsumeThreads(benchmark::State& state) {
     (void)pubs.back()->declare_queue(queue);
     (void)subs.back()->qos(0);
     (void)subs.back()->consume(
-        queue,
-        [&](const burrow::Delivery&) {
-          int64_t n = received.fetch_add(1) + 1;
-          if (n % per_thread == 0) {
-            std::lock_guard lock(mu);
-            cv.notify_all();
-          }
-        },
+        queue, [&](const burrow::Delivery&) { counter.add(); },
         burrow::ConsumeOptions{.no_ack = true});
   }
   const std::string body(16, 'x');
@@ -109,8 +160,7 @@ void BM_InProcessPublishConsumeThreads(benchmark::State& state) {
       });
     }
     for (auto& w : workers) w.join();
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return received.load() >= target; });
+    counter.wait_for(target);
   }
   state.SetItemsProcessed(state.iterations() * per_thread * threads);
   for (auto& sub : subs) sub->close();

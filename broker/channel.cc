@@ -304,7 +304,64 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
     return Status();
   }
   enqueue_routed(*result, exchange, routing_key, mandatory, message, options, seq);
-  if (++unreported_publishes_ == 64) report_publishes();
+  if (++unreported_publishes_ >= 64) report_publishes();
+  return Status();
+}
+
+Status Channel::publish_batch(std::string_view exchange, std::string_view routing_key,
+                              bool mandatory, std::span<const StoredMessagePtr> messages,
+                              size_t& published) {
+  published = 0;
+  RETURN_IF_ERROR(check_open());
+  if (messages.empty()) return Status();
+  const uint64_t max_size = connection_->core().options().max_message_size;
+  for (const StoredMessagePtr& m : messages) {
+    if (m->body_size() > max_size) {
+      return precondition_failed(fmt::format(
+          "message size {} is larger than configured max size {}", m->body_size(), max_size));
+    }
+  }
+  RETURN_IF_ERROR(authorize(Permission::kWrite, "exchange", exchange));
+  const StoredMessage& first = *messages.front();
+  const RouteResult* result = nullptr;
+  RETURN_IF_ERROR(route(exchange, routing_key, first, result));
+  ASSIGN_OR_RETURN(EnqueueOptions options, check_properties(first));
+  const BasicProperties& props = first.message.properties;
+  // What publish() does per message beyond routing and enqueueing (transactions, confirms,
+  // direct reply-to, BCC, delayed exchanges, the publish log) takes the one-by-one path.
+  const bool plain = !tx_mode_ && !confirm_mode_ && result->delay_ms == 0 &&
+                     !connection_->core().publish_log().enabled() &&
+                     !(props.reply_to && *props.reply_to == kReplyToQueue) &&
+                     !(exchange.empty() && routing_key.starts_with(kReplyToPrefix)) &&
+                     !(props.headers && props.headers->contains("BCC"));
+  if (!plain) {
+    for (const StoredMessagePtr& m : messages) {
+      RETURN_IF_ERROR(publish(exchange, routing_key, mandatory, false, m));
+      ++published;
+    }
+    return Status();
+  }
+  options.collect = collect_;
+  const size_t n = messages.size();
+  std::vector<EnqueueOutcome> outcomes(n);
+  // Per message: bit 0 = a queue took it, bit 1 = a queue refused it.
+  std::vector<uint8_t> reached(n, 0);
+  for (const QueuePtr& q : result->queues) {
+    q->enqueue_batch(messages, options, outcomes);
+    for (size_t i = 0; i < n; ++i) {
+      if (outcomes[i] == EnqueueOutcome::kAccepted) reached[i] |= 1;
+      if (outcomes[i] == EnqueueOutcome::kRejected) reached[i] |= 2;
+    }
+  }
+  last_publish_ = PublishOutcome{(reached.back() & 1) != 0, (reached.back() & 2) != 0, false};
+  if (mandatory) {
+    for (size_t i = 0; i < n; ++i) {
+      if (reached[i] == 0) sink_->on_return(312, "NO_ROUTE", *messages[i]);
+    }
+  }
+  published = n;
+  unreported_publishes_ += static_cast<uint32_t>(n);
+  if (unreported_publishes_ >= 64) report_publishes();
   return Status();
 }
 

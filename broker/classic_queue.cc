@@ -457,75 +457,100 @@ void ClassicQueue::touch() {
 
 EnqueueOutcome ClassicQueue::enqueue(StoredMessagePtr message, const EnqueueOptions& options) {
   Effects fx;
-  EnqueueOutcome outcome = EnqueueOutcome::kAccepted;
+  EnqueueOutcome outcome = EnqueueOutcome::kDeleted;
   {
     std::lock_guard lock(mu_);
     if (deleted_) return EnqueueOutcome::kDeleted;
     const TimeMs now = context_.clock->now_ms();
     expire_heads_locked(now, fx);
-    // reject-publish(-dlx) refuses a message that would not fit, before any delivery attempt.
-    if (arguments_.overflow != Overflow::kDropHead && would_overflow_locked(message->body_size())) {
-      if (arguments_.overflow == Overflow::kRejectPublishDlx) {
-        if (has_dlx_) fx.dead.push_back(DeadLetter{std::move(message), DeathReason::kMaxlen});
-      }
-      outcome = EnqueueOutcome::kRejected;
-    } else {
-      // The smaller of the queue's and the message's TTL, from the time it enters the queue.
-      std::optional<int64_t> ttl = arguments_.message_ttl;
-      if (options.message_ttl && (!ttl || *options.message_ttl < *ttl)) ttl = options.message_ttl;
-      QueueEntry entry;
-      counters_.publish++;
-      entry.seq = next_seq_++;
-      entry.body_size = static_cast<uint32_t>(message->body_size());
-      if (arguments_.max_priority) {
-        // No priority counts as 0; more than the maximum counts as the maximum.
-        uint8_t p = message->message.properties.priority.value_or(0);
-        entry.priority = std::min(p, *arguments_.max_priority);
-      }
-      entry.expires_at = ttl ? now + *ttl : 0;
-      entry.message = std::move(message);
-      // A persistent message in a durable queue goes to the store before any consumer can
-      // see it (so its ack's delete is always written after it); the publisher's confirm
-      // waits for it through the gate. One that expires at once is never written.
-      const bool expires_now = ttl && *ttl == 0 && !ready_empty_locked();
-      if (context_.persistence != nullptr && entry.message->persistent() && !expires_now) {
-        entry.persisted = true;
-        persisted_live_.insert(entry.seq);
-      }
-      // A waiting consumer takes the message at once (it never counts as ready); only then
-      // does a TTL of 0 let it live.
-      const ConsumerPtr* c = ready_empty_locked() ? pick_consumer_locked() : nullptr;
-      if (entry.persisted && (c != nullptr || !(ttl && *ttl == 0))) {
-        // Over the memory budget, a message that waits in the queue keeps only its index
-        // entry once its write completed (page_out_locked).
-        // A collected write (outbox relay) completes out of this queue's submission order, so
-        // it must not raise the written watermark: such a message stays resident.
-        const bool page =
-            c == nullptr && options.collect == nullptr && context_.persistence->over_budget();
-        if (page) to_page_.emplace_back(entry.seq, entry.priority);
-        context_.persistence->put_message(context_.queue_id, entry, options.gate,
-                                          page ? written_ : nullptr, options.collect);
-      } else if (entry.persisted) {
-        persisted_live_.erase(entry.seq);
-        entry.persisted = false;
-      }
-      if (c != nullptr) {
-        take_for_delivery_locked(entry, **c, fx);
-        assigned_.push_back(Pick{*c, std::move(entry)});
-        schedule_drain_locked();
-      } else if (ttl && *ttl == 0) {
-        collect_dead(fx, entry, DeathReason::kExpired);
-      } else {
-        push_ready_locked(std::move(entry));
-        drop_head_locked(fx);
-        arm_ttl_timer_locked();
-        if (!consumers_.empty()) schedule_drain_locked();
-      }
-      page_out_locked();
-    }
+    outcome = enqueue_locked(std::move(message), options, now, fx);
+    page_out_locked();
   }
   apply(std::move(fx));
   return outcome;
+}
+
+void ClassicQueue::enqueue_batch(std::span<const StoredMessagePtr> messages,
+                                 const EnqueueOptions& options,
+                                 std::span<EnqueueOutcome> outcomes) {
+  Effects fx;
+  {
+    std::lock_guard lock(mu_);
+    if (deleted_) {
+      std::fill(outcomes.begin(), outcomes.end(), EnqueueOutcome::kDeleted);
+      return;
+    }
+    const TimeMs now = context_.clock->now_ms();
+    expire_heads_locked(now, fx);
+    for (size_t i = 0; i < messages.size(); ++i) {
+      outcomes[i] = enqueue_locked(messages[i], options, now, fx);
+    }
+    page_out_locked();
+  }
+  apply(std::move(fx));
+}
+
+EnqueueOutcome ClassicQueue::enqueue_locked(StoredMessagePtr message, const EnqueueOptions& options,
+                                            TimeMs now, Effects& fx) {
+  // reject-publish(-dlx) refuses a message that would not fit, before any delivery attempt.
+  if (arguments_.overflow != Overflow::kDropHead && would_overflow_locked(message->body_size())) {
+    if (arguments_.overflow == Overflow::kRejectPublishDlx) {
+      if (has_dlx_) fx.dead.push_back(DeadLetter{std::move(message), DeathReason::kMaxlen});
+    }
+    return EnqueueOutcome::kRejected;
+  }
+  // The smaller of the queue's and the message's TTL, from the time it enters the queue.
+  std::optional<int64_t> ttl = arguments_.message_ttl;
+  if (options.message_ttl && (!ttl || *options.message_ttl < *ttl)) ttl = options.message_ttl;
+  QueueEntry entry;
+  counters_.publish++;
+  entry.seq = next_seq_++;
+  entry.body_size = static_cast<uint32_t>(message->body_size());
+  if (arguments_.max_priority) {
+    // No priority counts as 0; more than the maximum counts as the maximum.
+    uint8_t p = message->message.properties.priority.value_or(0);
+    entry.priority = std::min(p, *arguments_.max_priority);
+  }
+  entry.expires_at = ttl ? now + *ttl : 0;
+  entry.message = std::move(message);
+  // A persistent message in a durable queue goes to the store before any consumer can
+  // see it (so its ack's delete is always written after it); the publisher's confirm
+  // waits for it through the gate. One that expires at once is never written.
+  const bool expires_now = ttl && *ttl == 0 && !ready_empty_locked();
+  if (context_.persistence != nullptr && entry.message->persistent() && !expires_now) {
+    entry.persisted = true;
+    persisted_live_.insert(entry.seq);
+  }
+  // A waiting consumer takes the message at once (it never counts as ready); only then
+  // does a TTL of 0 let it live.
+  const ConsumerPtr* c = ready_empty_locked() ? pick_consumer_locked() : nullptr;
+  if (entry.persisted && (c != nullptr || !(ttl && *ttl == 0))) {
+    // Over the memory budget, a message that waits in the queue keeps only its index
+    // entry once its write completed (page_out_locked).
+    // A collected write (outbox relay) completes out of this queue's submission order, so
+    // it must not raise the written watermark: such a message stays resident.
+    const bool page =
+        c == nullptr && options.collect == nullptr && context_.persistence->over_budget();
+    if (page) to_page_.emplace_back(entry.seq, entry.priority);
+    context_.persistence->put_message(context_.queue_id, entry, options.gate,
+                                      page ? written_ : nullptr, options.collect);
+  } else if (entry.persisted) {
+    persisted_live_.erase(entry.seq);
+    entry.persisted = false;
+  }
+  if (c != nullptr) {
+    take_for_delivery_locked(entry, **c, fx);
+    assigned_.push_back(Pick{*c, std::move(entry)});
+    schedule_drain_locked();
+  } else if (ttl && *ttl == 0) {
+    collect_dead(fx, entry, DeathReason::kExpired);
+  } else {
+    push_ready_locked(std::move(entry));
+    drop_head_locked(fx);
+    arm_ttl_timer_locked();
+    if (!consumers_.empty()) schedule_drain_locked();
+  }
+  return EnqueueOutcome::kAccepted;
 }
 
 void ClassicQueue::take_for_delivery_locked(QueueEntry& entry, const Consumer& consumer,

@@ -34,6 +34,8 @@ class ClassicQueue final : public Queue {
   ~ClassicQueue() override;
 
   EnqueueOutcome enqueue(StoredMessagePtr message, const EnqueueOptions& options) override;
+  void enqueue_batch(std::span<const StoredMessagePtr> messages, const EnqueueOptions& options,
+                     std::span<EnqueueOutcome> outcomes) override;
   Result<std::optional<QueueEntry>> get(bool no_ack, uint32_t& remaining) override;
   Status add_consumer(ConsumerPtr consumer) override;
   void remove_consumer(const Consumer& consumer) override;
@@ -162,6 +164,9 @@ class ClassicQueue final : public Queue {
   // The consumer to give the next message to (priorities, round robin, single active
   // consumer), with its credit taken; nullptr if none can take one.
   const ConsumerPtr* pick_consumer_locked() REQUIRES(mu_);
+  // One message of enqueue()/enqueue_batch(), the queue's heads already expired at `now`.
+  EnqueueOutcome enqueue_locked(StoredMessagePtr message, const EnqueueOptions& options, TimeMs now,
+                                Effects& fx) REQUIRES(mu_);
   void take_for_delivery_locked(QueueEntry& entry, const Consumer& consumer, Effects& fx)
       REQUIRES(mu_);
   // Lets the next single active consumer take over once the cancelled one has settled.

@@ -118,6 +118,13 @@ class Queue : public std::enable_shared_from_this<Queue> {
 
   // Takes a published message. Deliveries to consumers happen later, on the executor.
   virtual EnqueueOutcome enqueue(StoredMessagePtr message, const EnqueueOptions& options) = 0;
+  // Takes several messages in order, as enqueue() would one by one; outcomes[i] is the
+  // outcome of messages[i] (outcomes.size() == messages.size()). A queue takes its lock
+  // once for the batch.
+  virtual void enqueue_batch(std::span<const StoredMessagePtr> messages,
+                             const EnqueueOptions& options, std::span<EnqueueOutcome> outcomes) {
+    for (size_t i = 0; i < messages.size(); ++i) outcomes[i] = enqueue(messages[i], options);
+  }
 
   // basic.get: the head message, or nullopt when none is ready. `remaining` receives the
   // number of ready messages left. With no_ack the message is settled at once; otherwise the

@@ -98,6 +98,12 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
   return impl_->publish(exchange, routing_key, std::move(body), std::move(properties), options);
 }
 
+Status Channel::publish_batch(std::string_view exchange, std::string_view routing_key,
+                              std::vector<std::string> bodies, const BasicProperties& properties,
+                              const PublishOptions& options) {
+  return impl_->publish_batch(exchange, routing_key, std::move(bodies), properties, options);
+}
+
 Status Channel::confirm_select() { return impl_->confirm_select(); }
 
 Status Channel::wait_for_confirms(std::chrono::milliseconds timeout) {

@@ -48,6 +48,42 @@ Status ChannelImpl::publish(std::string_view exchange, std::string_view routing_
   return s;
 }
 
+Status ChannelImpl::publish_batch(std::string_view exchange, std::string_view routing_key,
+                                  std::vector<std::string> bodies,
+                                  const BasicProperties& properties,
+                                  const PublishOptions& options) {
+  if (closed_) return Status(StatusCode::kClosed, "channel is closed");
+  const TimeMs now = channel_->connection()->core().clock().now_ms();
+  // The batch's messages share allocations of up to kMessagesPerBlock messages (each pointer
+  // aliases its block): one allocation per block instead of one per message. A block stays
+  // below glibc's mmap and trim thresholds (128 KiB), so blocks are reused from the heap
+  // instead of being mapped and faulted in afresh. It lives until the last of its messages is
+  // released.
+  constexpr size_t kMessagesPerBlock = 64;
+  const size_t n = bodies.size();
+  std::vector<broker::StoredMessagePtr> messages;
+  messages.reserve(n);
+  std::shared_ptr<broker::StoredMessage[]> block;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t slot = i % kMessagesPerBlock;
+    if (slot == 0) {
+      block = std::make_shared_for_overwrite<broker::StoredMessage[]>(
+          std::min(kMessagesPerBlock, n - i));
+    }
+    broker::StoredMessage& stored = block[slot];
+    stored.message.exchange.assign(exchange);
+    stored.message.routing_key.assign(routing_key);
+    stored.message.properties = properties;
+    stored.message.body = std::move(bodies[i]);
+    stored.published_at = now;
+    messages.emplace_back(block, &stored);
+  }
+  size_t published = 0;
+  Status s = channel_->publish_batch(exchange, routing_key, options.mandatory, messages, published);
+  if (channel_->confirm_mode()) published_ += published;
+  return s;
+}
+
 Status ChannelImpl::confirm_select() { return channel_->confirm_select(); }
 
 Status ChannelImpl::wait_for_confirms(std::chrono::milliseconds timeout) {

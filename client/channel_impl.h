@@ -28,6 +28,9 @@ class ChannelImpl final : public broker::ChannelSink {
 
   Status publish(std::string_view exchange, std::string_view routing_key, std::string body,
                  BasicProperties properties, const PublishOptions& options);
+  Status publish_batch(std::string_view exchange, std::string_view routing_key,
+                       std::vector<std::string> bodies, const BasicProperties& properties,
+                       const PublishOptions& options);
   Status confirm_select();
   Status wait_for_confirms(std::chrono::milliseconds timeout);
   Result<std::string> consume(std::string_view queue, ConsumerCallback callback,

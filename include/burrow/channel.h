@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <burrow/field_table.h>
 #include <burrow/message.h>
@@ -99,6 +100,15 @@ class Channel {
   // exchange), kPreconditionFailed (larger than Options::max_message_size).
   Status publish(std::string_view exchange, std::string_view routing_key, std::string body,
                  BasicProperties properties = {}, const PublishOptions& options = {});
+  // Publishes one message per body, all with the same exchange, routing key and properties,
+  // in order: the same as publish() for each body, but the exchange is checked and routed
+  // once and each queue takes the whole batch under one lock (the fast way to publish many
+  // messages from one thread). In confirm mode each message counts as one publish. Errors as
+  // publish(); an error means none was published, except when the exchange is deleted while
+  // the batch is being published: the messages before that point were.
+  Status publish_batch(std::string_view exchange, std::string_view routing_key,
+                       std::vector<std::string> bodies, const BasicProperties& properties = {},
+                       const PublishOptions& options = {});
 
   // Turns on publisher confirms for this channel.
   Status confirm_select();
