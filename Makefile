@@ -1,7 +1,7 @@
 # Burrow's front door. `make run` and `make test` work on a fresh Debian 12 machine:
 # they install missing packages (scripts/install-deps.sh), configure with CMakePresets.json,
 # build and then run the broker or the whole test suite.
-.PHONY: all deps build run test asan bench format clean
+.PHONY: all deps build run test asan bench fuzz format clean
 
 JOBS ?= 2
 
@@ -19,11 +19,18 @@ build: deps
 run: build
 	./build/release/bin/burrowd --bind 127.0.0.1 --port 5672 --data-dir ./data
 
-# ASan+UBSan build, then every test: unit, integration with real clients, layering checks.
+# ASan+UBSan build, then every test: unit, integration with real clients, layering checks,
+# the fuzz corpora replayed; then a 30 s libFuzzer smoke run of each fuzz target (clang).
 test: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build --preset asan -j $(JOBS)
 	@ctest --preset asan
+	@./fuzz/run.sh smoke 30
+
+# Long fuzzing runs: `make fuzz RUNS=10000000` (docs/reliability.md).
+RUNS ?= 1000000
+fuzz: deps
+	@./fuzz/run.sh runs $(RUNS)
 
 bench: build
 	./build/release/bin/burrow_bench

@@ -1,7 +1,10 @@
 # Compiler flags as INTERFACE targets, linked PRIVATE by every burrow target.
 add_library(burrow_warnings INTERFACE)
 target_compile_options(burrow_warnings INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wno-missing-field-initializers)
+  -Wall -Wextra -Wpedantic -Wnon-virtual-dtor -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  target_compile_options(burrow_warnings INTERFACE -Wshadow=local)
+endif()
 
 add_library(burrow_sanitizers INTERFACE)
 if(BURROW_SANITIZE)

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   g++ cmake ninja-build ccache pkg-config python3
+  # clang and its libFuzzer runtime: the fuzz targets (fuzz/, the fuzz preset)
+  clang libclang-rt-14-dev
   # libraries (DESIGN.md: the chosen components)
   libboost-dev libboost-program-options-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   libspdlog-dev libfmt-dev nlohmann-json3-dev libssl-dev

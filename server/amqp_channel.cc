@@ -18,6 +18,8 @@ constexpr uint16_t kBasicClass = 60;
 constexpr uint16_t kPublishMethod = 40;
 // RabbitMQ's ?MAX_MSG_SIZE: no content may announce more (512 MiB).
 constexpr uint64_t kMaxContentSize = 536870912;
+// The most a content header makes the channel reserve for its body before the body arrives.
+constexpr uint64_t kMaxBodyReserve = 1 << 20;
 
 MethodError unexpected(std::string text, uint16_t class_id, uint16_t method_id) {
   return MethodError{Status(StatusCode::kUnexpectedFrame, std::move(text)), class_id, method_id};
@@ -160,10 +162,13 @@ MethodError AmqpChannel::on_content_header(const protocol::Frame& frame) {
   if (!discard_) {
     pending_->message.properties = std::move(header.properties);
     pending_->wire_properties.assign(header.raw_properties);
-    // Reserve only what the broker would accept; a larger body is counted, not stored, and
-    // refused when complete.
+    // Reserve only what the broker would accept (a larger body is counted, not stored, and
+    // refused when complete), and at most kMaxBodyReserve before the body arrives: a content
+    // header alone must not commit memory (one 22-byte frame per channel could otherwise
+    // reserve max_message_size, 128 MiB, on each of 2047 channels). Bigger bodies grow as
+    // their frames arrive.
     if (header.body_size <= connection_.core().options().max_message_size) {
-      pending_->message.body.reserve(header.body_size);
+      pending_->message.body.reserve(std::min<uint64_t>(header.body_size, kMaxBodyReserve));
     }
   }
   body_remaining_ = header.body_size;

@@ -8,8 +8,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <type_traits>
@@ -32,7 +35,31 @@ using TlsStream = ssl::stream<tcp::socket>;
 
 namespace {
 
+// The read buffer of an open connection (reads of up to 64 KiB per system call).
 constexpr size_t kReadChunk = 64 * 1024;
+// The read buffer until connection.open: enough for any frame before tune-ok (4096 + 8) and a
+// little more, so a flood of connections that never authenticate costs 8 KiB each, not 64.
+constexpr size_t kHandshakeReadChunk = 8 * 1024;
+
+// A connection's read buffer. Growing leaves the new bytes uninitialized (std::vector would
+// zero them): pages a connection never reads into are never touched, so an open connection
+// that sends small frames keeps a few KiB of its 64 KiB resident, not all of it.
+class ReadBuffer {
+ public:
+  char* data() { return data_.get(); }
+  size_t size() const { return size_; }
+  // Grows (or shrinks) to n bytes, keeping the bytes that fit.
+  void resize(size_t n) {
+    auto next = std::make_unique_for_overwrite<char[]>(n);
+    if (size_ > 0) std::memcpy(next.get(), data_.get(), std::min(size_, n));
+    data_ = std::move(next);
+    size_ = n;
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+};
 
 }  // namespace
 
@@ -181,7 +208,7 @@ class BasicSession final : public Session,
     if (options_.alarms != nullptr && options_.alarms->any()) {
       conn_->set_resource_alarm(options_.alarms->memory_alarm(), options_.alarms->disk_alarm());
     }
-    in_.resize(kReadChunk);
+    in_.resize(kHandshakeReadChunk);
     last_read_ = last_write_ = Clock::now();
     deadline_ = Clock::now() + std::chrono::milliseconds(options_.handshake_timeout_ms);
     arm_timer(std::chrono::milliseconds(std::min(options_.handshake_timeout_ms, 1000)));
@@ -212,6 +239,7 @@ class BasicSession final : public Session,
       paused_ = true;
       return;
     }
+    if (in_.size() < kReadChunk && conn_ && conn_->is_open()) in_.resize(kReadChunk);
     if (in_.size() - end_ < 4096) {
       // Compact, and grow when a frame does not fit (at most frame_max + overhead).
       if (begin_ > 0) {
@@ -366,7 +394,7 @@ class BasicSession final : public Session,
   bool paused_ = false;                   // not reading: blocked by a resource alarm
   std::string tls_peer_address_;          // for the TLS handshake timeout's log line
 
-  std::vector<char> in_;
+  ReadBuffer in_;
   size_t begin_ = 0;
   size_t end_ = 0;
   std::string writing_buf_;

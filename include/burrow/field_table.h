@@ -47,13 +47,20 @@ using FieldArray = std::vector<FieldValue>;
 // Not thread-safe for concurrent mutation; const access is thread-compatible.
 class FieldTable {
  public:
-  FieldTable() = default;
+  // The special members and empty()/size() are defined below FieldEntry: they need it
+  // complete (clang instantiates std::vector's members eagerly where g++ does not).
+  FieldTable();
   FieldTable(std::initializer_list<FieldEntry> entries);
+  FieldTable(const FieldTable&);
+  FieldTable(FieldTable&&) noexcept;
+  FieldTable& operator=(const FieldTable&);
+  FieldTable& operator=(FieldTable&&) noexcept;
+  ~FieldTable();
 
   const std::vector<FieldEntry>& entries() const { return entries_; }
   std::vector<FieldEntry>& entries() { return entries_; }
-  bool empty() const { return entries_.empty(); }
-  size_t size() const { return entries_.size(); }
+  bool empty() const;
+  size_t size() const;
 
   // The first entry named `name`, or nullptr.
   const FieldValue* find(std::string_view name) const;
@@ -142,6 +149,15 @@ struct FieldEntry {
   FieldValue value;
   friend bool operator==(const FieldEntry&, const FieldEntry&) = default;
 };
+
+inline FieldTable::FieldTable() = default;
+inline FieldTable::FieldTable(const FieldTable&) = default;
+inline FieldTable::FieldTable(FieldTable&&) noexcept = default;
+inline FieldTable& FieldTable::operator=(const FieldTable&) = default;
+inline FieldTable& FieldTable::operator=(FieldTable&&) noexcept = default;
+inline FieldTable::~FieldTable() = default;
+inline bool FieldTable::empty() const { return entries_.empty(); }
+inline size_t FieldTable::size() const { return entries_.size(); }
 
 // The type letter for a Type ('t', 'b', ...).
 char field_type_code(FieldValue::Type type);
