@@ -3,6 +3,8 @@
 open (handshake done, one channel), measured as the broker's RSS growth.
 
 Usage: bench/conn_memory.py --burrowd build/release/bin/burrowd [--count 2000]
+       bench/conn_memory.py --port 5673 --pid PID [--count 2000]   (a running broker,
+       e.g. RabbitMQ: PID of its beam.smp; restart it between the two kinds for a fair figure)
 Prints one JSON line: RSS before, after N half-open, after N open connections, and the bytes
 per connection of each kind. Uses raw sockets (no client library), 127.0.0.1 only.
 """
@@ -74,7 +76,10 @@ def settle(pid):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--burrowd", required=True)
+    parser.add_argument("--burrowd")
+    parser.add_argument("--port", type=int, help="measure a running broker on this port")
+    parser.add_argument("--pid", type=int, help="the running broker's process")
+    parser.add_argument("--kind", choices=["half_open", "open"], action="append")
     parser.add_argument("--count", type=int, default=2000)
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -84,6 +89,20 @@ def main():
     port = probe.getsockname()[1]
     probe.close()
     result = {"count": args.count}
+    if args.port:
+        for kind in args.kind or ["half_open", "open"]:
+            base = settle(args.pid)
+            if kind == "half_open":
+                conns = [socket.create_connection(("127.0.0.1", args.port))
+                         for _ in range(args.count)]
+            else:
+                conns = [open_connection(args.port) for _ in range(args.count)]
+            after = settle(args.pid)
+            for c in conns:
+                c.close()
+            result["%s_kib_each" % kind] = round((after - base) / args.count / 1024, 1)
+        print(json.dumps(result))
+        return 0
     for kind in ("half_open", "open"):
         # A fresh broker per kind: memory a closed connection gave back stays in the
         # allocator, so measuring one kind after the other would hide the second.

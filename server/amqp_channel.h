@@ -101,6 +101,9 @@ class AmqpChannel final : public broker::ChannelSink {
   uint64_t body_remaining_ = 0;
   uint64_t pending_body_size_ = 0;
   bool discard_ = false;  // assembling a publish that arrived while closing: drop it
+  // A body frame went past the announced size: the content can no longer complete (as in
+  // RabbitMQ); body frames are swallowed until another frame ends the connection.
+  bool overrun_ = false;
 
   // Confirms held back by fault injection (delay_confirms), in sequence order; on_confirm
   // adds from broker threads.

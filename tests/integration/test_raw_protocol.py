@@ -395,6 +395,90 @@ class MethodErrorTest(RawTestCase):
         conn.expect_method(50, 11)
 
 
+class ContentErrorTest(RawTestCase):
+    """Content frames that break the header/body rules (observed on RabbitMQ 3.10.8)."""
+
+    EXPECTED_BODY = (505, 'UNEXPECTED_FRAME - expected content body, got non '
+                          'content body frame instead', 60, 40)
+
+    def publish(self, conn):
+        conn.send(harness.basic_publish(1, '', self.unique('q')))
+
+    @staticmethod
+    def header(channel, body_size, class_id=60, weight=0):
+        payload = struct.pack('>HHQH', class_id, weight, body_size, 0)
+        return harness.frame(harness.FRAME_HEADER, channel, payload)
+
+    def assert_no_reply_yet(self, conn):
+        self.assertIsNone(conn.read_frame(timeout=1.0), 'unexpected frame')
+        self.assertFalse(conn.eof, 'socket closed')
+
+    def test_header_of_another_class_is_505(self):
+        conn = self.opened(channel=1)
+        self.publish(conn)
+        conn.send(self.header(1, 3, class_id=50))
+        self.assert_connection_error(conn, (
+            505, 'UNEXPECTED_FRAME - expected content header for class 60, '
+                 'got one for class 50 instead', 60, 40))
+
+    def test_header_with_a_weight_is_505(self):
+        conn = self.opened(channel=1)
+        self.publish(conn)
+        conn.send(self.header(1, 3, weight=1))
+        self.assert_connection_error(conn, (
+            505, 'UNEXPECTED_FRAME - expected content header for class 60, '
+                 'got non content header frame instead', 60, 40))
+
+    def test_header_announcing_more_than_512_mib_waits_for_the_body(self):
+        """No error for the size itself: the next method is the 505."""
+        conn = self.opened(channel=1)
+        self.publish(conn)
+        conn.send(self.header(1, 512 * 1024 * 1024 + 1))
+        self.assert_no_reply_yet(conn)
+        conn.send(harness.queue_declare(1, ''))
+        self.assert_connection_error(conn, self.EXPECTED_BODY)
+
+    def test_body_longer_than_announced_never_completes(self):
+        """The extra bytes are taken in silently; the content never completes."""
+        conn = self.opened(channel=1)
+        self.publish(conn)
+        conn.send(self.header(1, 3) + harness.body_frame(1, b'toolong'))
+        self.assert_no_reply_yet(conn)
+        conn.send(harness.body_frame(1, b'more'))
+        self.assert_no_reply_yet(conn)
+        conn.send(harness.queue_declare(1, ''))
+        self.assert_connection_error(conn, self.EXPECTED_BODY)
+
+    def test_method_or_header_while_body_is_due_is_505(self):
+        for extra in (harness.queue_declare(1, ''), self.header(1, 3)):
+            with self.subTest(extra=extra[:1]):
+                conn = self.opened(channel=1)
+                self.publish(conn)
+                conn.send(self.header(1, 10) + harness.body_frame(1, b'abc') + extra)
+                self.assert_connection_error(conn, self.EXPECTED_BODY)
+
+    def test_content_frames_on_channel_zero_are_505(self):
+        cases = [
+            (harness.body_frame(0, b'abc'),
+             'UNEXPECTED_FRAME - type 3, all octets = <<"abc">>'),
+            (self.header(0, 3),
+             'UNEXPECTED_FRAME - type 2, all octets = '
+             '<<0,60,0,0,0,0,0,0,0,0,0,3,0,0>>'),
+        ]
+        for frame, text in cases:
+            with self.subTest(text=text):
+                conn = self.opened(channel=1)
+                conn.send(frame)
+                self.assert_connection_error(conn, (505, text, 0, 0))
+
+    def test_empty_body_frame_is_accepted(self):
+        conn = self.opened(channel=1)
+        self.publish(conn)
+        conn.send(self.header(1, 3) + harness.body_frame(1, b'')
+                  + harness.body_frame(1, b'abc') + harness.queue_declare(1, ''))
+        conn.expect_method(50, 11)
+
+
 class CloseReplyIdsTest(RawTestCase):
     """Exact close replies, including the failing method's class and id."""
 
