@@ -94,7 +94,7 @@ AmqpConnection::AmqpConnection(broker::BrokerCore& core, ServerLimits limits, Pe
 AmqpConnection::~AmqpConnection() { shutdown(); }
 
 void AmqpConnection::shutdown() {
-  for (auto& ch : channels_) {
+  for (auto& [number, ch] : channels_) {
     if (ch) ch->close_core();
   }
   channels_.clear();
@@ -408,7 +408,7 @@ void AmqpConnection::on_open(const protocol::ConnectionOpen& m) {
 }
 
 void AmqpConnection::on_close() {
-  for (auto& ch : channels_) {
+  for (auto& [number, ch] : channels_) {
     if (ch) ch->close_core();
   }
   send(protocol::ConnectionCloseOk{});
@@ -432,7 +432,6 @@ void AmqpConnection::on_channel_frame(const protocol::Frame& frame) {
     return;
   }
   const uint16_t number = frame.channel;
-  if (number >= channels_.size()) channels_.resize(size_t{number} + 1);
   std::unique_ptr<AmqpChannel>& ch = channels_[number];
   if (!ch) {
     // Any frame on an unused channel creates it (rabbit_reader:create_channel); it then
@@ -476,8 +475,9 @@ void AmqpConnection::on_channel_frame(const protocol::Frame& frame) {
 }
 
 void AmqpConnection::close_channel_with(uint16_t number, const MethodError& error) {
-  if (phase_ != Phase::kRunning || number >= channels_.size() || !channels_[number]) return;
-  AmqpChannel& ch = *channels_[number];
+  AmqpChannel* found = channel(number);
+  if (phase_ != Phase::kRunning || found == nullptr) return;
+  AmqpChannel& ch = *found;
   if (ch.state() != AmqpChannel::State::kOpen) return;
   if (reply_for(error.status).scope == ReplyScope::kChannel) {
     ch.close_with(error);
@@ -487,9 +487,10 @@ void AmqpConnection::close_channel_with(uint16_t number, const MethodError& erro
 }
 
 void AmqpConnection::close_channel(uint16_t number) {
-  if (number < channels_.size() && channels_[number]) {
-    channels_[number]->close_core();
-    channels_[number].reset();
+  auto it = channels_.find(number);
+  if (it != channels_.end() && it->second) {
+    it->second->close_core();
+    channels_.erase(it);
     --open_channels_;
   }
 }
@@ -499,9 +500,8 @@ void AmqpConnection::flush_channels() {
   std::sort(touched_.begin(), touched_.end());
   touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
   for (uint16_t number : touched_) {
-    if (number < channels_.size() && channels_[number] && channels_[number]->core()) {
-      channels_[number]->core()->flush();
-    }
+    AmqpChannel* ch = channel(number);
+    if (ch != nullptr && ch->core()) ch->core()->flush();
   }
   touched_.clear();
 }
@@ -519,7 +519,7 @@ void AmqpConnection::close_with(const MethodError& error) {
     // RabbitMQ's reader crashes on an unknown class or method id: the client sees the
     // socket close at once, without a reply.
     logger().error("connection from {}: {}", peer_.address, error.status.message());
-    for (auto& ch : channels_) {
+    for (auto& [number, ch] : channels_) {
       if (ch) ch->close_core();
     }
     next_ = NextStep::kCloseAfterFlush;
@@ -529,7 +529,7 @@ void AmqpConnection::close_with(const MethodError& error) {
   Reply reply = reply_for(error.status);
   logger().warn("connection from {}: closing: {}", peer_.address, reply.text);
   flush_channels();
-  for (auto& ch : channels_) {
+  for (auto& [number, ch] : channels_) {
     if (ch) ch->close_core();
   }
   send(protocol::ConnectionClose{reply.code, reply.text, error.class_id, error.method_id});

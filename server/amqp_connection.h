@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -131,7 +132,8 @@ class AmqpConnection {
   }
   // The open channel `number`, or null.
   AmqpChannel* channel(uint16_t number) {
-    return number < channels_.size() ? channels_[number].get() : nullptr;
+    auto it = channels_.find(number);
+    return it == channels_.end() ? nullptr : it->second.get();
   }
   // A broker-initiated channel error (soft: channel.close; hard: connection.close).
   void close_channel_with(uint16_t number, const MethodError& error);
@@ -193,8 +195,10 @@ class AmqpConnection {
   std::string mechanism_;
   FieldTable client_properties_;
   broker::ConnectionPtr broker_connection_;
-  // Indexed by channel number; null = not open.
-  std::vector<std::unique_ptr<AmqpChannel>> channels_;
+  // By channel number; absent or null = not open. A map, not a vector indexed by number: a
+  // client may use any number up to 65535 (RabbitMQ counts open channels against channel_max,
+  // not numbers), and one frame on channel 65535 must not cost the connection a 512 KiB table.
+  std::map<uint16_t, std::unique_ptr<AmqpChannel>> channels_;
   size_t open_channels_ = 0;
   std::vector<uint16_t> touched_;  // channels that may have confirms to flush
   std::function<void(Task)> poster_;

@@ -395,6 +395,18 @@ class MethodErrorTest(RawTestCase):
         conn.expect_method(50, 11)
 
 
+class ChannelNumberTest(RawTestCase):
+    """Channel numbers above channel_max are allowed (RabbitMQ counts open channels)."""
+
+    def test_channel_65535_opens_and_works(self):
+        conn = self.opened(channel=65535)
+        conn.send(harness.queue_declare(65535, ''))
+        conn.expect_method(50, 11)
+        conn.send(harness.channel_close(65535))
+        conn.expect_method(20, 41)
+        conn.open_channel(65535)
+
+
 class ContentErrorTest(RawTestCase):
     """Content frames that break the header/body rules (observed on RabbitMQ 3.10.8)."""
 
