@@ -265,15 +265,18 @@ Status Channel::route(std::string_view exchange, std::string_view routing_key,
   return Status();
 }
 
+Status Channel::check_message_size(uint64_t size) const {
+  const uint64_t max_size = connection_->core().options().max_message_size;
+  if (size <= max_size) return Status();
+  return precondition_failed(
+      fmt::format("message size {} is larger than configured max size {}", size, max_size));
+}
+
 Status Channel::publish(std::string_view exchange, std::string_view routing_key, bool mandatory,
                         bool immediate, StoredMessagePtr message) {
   RETURN_IF_ERROR(check_open());
   if (immediate) return not_implemented("immediate=true");
-  const uint64_t max_size = connection_->core().options().max_message_size;
-  if (message->body_size() > max_size) {
-    return precondition_failed(fmt::format("message size {} is larger than configured max size {}",
-                                           message->body_size(), max_size));
-  }
+  RETURN_IF_ERROR(check_message_size(message->body_size()));
   // Every check comes before the confirm sequence number is taken, so a refused publish
   // leaves no hole in the confirms (RabbitMQ numbers only accepted publishes).
   RETURN_IF_ERROR(authorize(Permission::kWrite, "exchange", exchange));
@@ -314,13 +317,7 @@ Status Channel::publish_batch(std::string_view exchange, std::string_view routin
   published = 0;
   RETURN_IF_ERROR(check_open());
   if (messages.empty()) return Status();
-  const uint64_t max_size = connection_->core().options().max_message_size;
-  for (const StoredMessagePtr& m : messages) {
-    if (m->body_size() > max_size) {
-      return precondition_failed(fmt::format(
-          "message size {} is larger than configured max size {}", m->body_size(), max_size));
-    }
-  }
+  for (const StoredMessagePtr& m : messages) RETURN_IF_ERROR(check_message_size(m->body_size()));
   RETURN_IF_ERROR(authorize(Permission::kWrite, "exchange", exchange));
   const StoredMessage& first = *messages.front();
   const RouteResult* result = nullptr;

@@ -132,6 +132,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // message, so only an exchange deleted meanwhile can stop a batch halfway).
   Status publish_batch(std::string_view exchange, std::string_view routing_key, bool mandatory,
                        std::span<const StoredMessagePtr> messages, size_t& published);
+  // 406 "message size N is larger than configured max size M" when `size` is over
+  // Options::max_message_size (RabbitMQ's check_msg_size).
+  Status check_message_size(uint64_t size) const;
   // confirm.select. Errors: 406 if the channel is transactional.
   Status confirm_select();
   bool confirm_mode() const { return confirm_mode_; }

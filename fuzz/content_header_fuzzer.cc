@@ -21,16 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(header.raw_properties.data() >= payload.data() &&
              header.raw_properties.data() + header.raw_properties.size() <=
                  payload.data() + payload.size());
-  std::string once;
-  Writer w1(once);
-  encode_properties(header.properties, w1);
-  Reader r(once);
-  burrow::BasicProperties again;
-  FUZZ_CHECK(decode_properties(r, again).ok());
-  FUZZ_CHECK(r.remaining() == 0);
-  std::string twice;
-  Writer w2(twice);
-  encode_properties(again, w2);
-  FUZZ_CHECK(once == twice);
+  check_reencodes(header.properties, encode_properties,
+                  [](std::string_view bytes, burrow::BasicProperties& out) {
+                    Reader reader(bytes);
+                    return decode_properties(reader, out).ok() && reader.remaining() == 0;
+                  });
   return 0;
 }

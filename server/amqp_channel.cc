@@ -2,6 +2,7 @@
 #include "server/amqp_channel.h"
 
 #include <algorithm>
+#include <limits>
 #include <variant>
 
 #include "base/reply.h"
@@ -127,7 +128,6 @@ MethodError AmqpChannel::on_method(const protocol::Frame& frame) {
     pending_ = std::make_shared<broker::StoredMessage>();
     assembly_ = Assembly::kHeader;
     discard_ = false;
-    overrun_ = false;
     return {};
   }
   Status s = std::visit([this](const auto& m) { return handlers::handle(*this, m); }, method);
@@ -175,13 +175,14 @@ MethodError AmqpChannel::on_content_header(const protocol::Frame& frame) {
 }
 
 MethodError AmqpChannel::on_content_body(const protocol::Frame& frame) {
-  if (overrun_ || frame.payload.size() > body_remaining_) {
+  if (frame.payload.size() > body_remaining_) {
     // More body than the header announced. RabbitMQ 3.10.8's command assembler lets its
     // remaining size go negative: the content never completes, later body frames are taken
     // in silently, and any other frame is a 505 "expected content body" (observed; see
-    // ContentErrorTest). Burrow does the same but keeps none of the bytes.
-    overrun_ = true;
+    // ContentErrorTest). Burrow discards the content and waits for a body that cannot end.
+    discard_ = true;
     pending_.reset();
+    body_remaining_ = std::numeric_limits<uint64_t>::max();
     return {};
   }
   body_remaining_ -= frame.payload.size();
@@ -199,12 +200,8 @@ MethodError AmqpChannel::finish_publish() {
     discard_ = false;
     return {};
   }
-  uint64_t max = connection_.core().options().max_message_size;
-  if (pending_body_size_ > max) {
-    return MethodError{
-        precondition_failed("message size " + std::to_string(pending_body_size_) +
-                            " is larger than configured max size " + std::to_string(max)),
-        kBasicClass, kPublishMethod};
+  if (Status s = core_->check_message_size(pending_body_size_); !s.ok()) {
+    return MethodError{std::move(s), kBasicClass, kPublishMethod};
   }
   message->message.exchange = publish_.exchange;
   message->message.routing_key = publish_.routing_key;

@@ -100,10 +100,9 @@ class AmqpChannel final : public broker::ChannelSink {
   std::shared_ptr<broker::StoredMessage> pending_;
   uint64_t body_remaining_ = 0;
   uint64_t pending_body_size_ = 0;
-  bool discard_ = false;  // assembling a publish that arrived while closing: drop it
-  // A body frame went past the announced size: the content can no longer complete (as in
-  // RabbitMQ); body frames are swallowed until another frame ends the connection.
-  bool overrun_ = false;
+  // Assembling a content that is dropped: its publish arrived while closing, or its body
+  // overran its header (then body_remaining_ is set so the content never completes).
+  bool discard_ = false;
 
   // Confirms held back by fault injection (delay_confirms), in sequence order; on_confirm
   // adds from broker threads.
