@@ -1,7 +1,7 @@
 # Burrow's front door. `make run` and `make test` work on a fresh Debian 12 machine:
 # they install missing packages (scripts/install-deps.sh), configure with CMakePresets.json,
 # build and then run the broker or the whole test suite.
-.PHONY: all deps build run test asan bench fuzz format clean
+.PHONY: all deps build run test asan bench fuzz tsan format clean
 
 JOBS ?= 2
 
@@ -31,6 +31,11 @@ test: deps
 RUNS ?= 1000000
 fuzz: deps
 	@./fuzz/run.sh runs $(RUNS)
+
+# ThreadSanitizer build of the base, storage, broker, server and client unit tests, then each
+# run (docs/reliability.md section 5). Not part of `make test`: it is a second full build.
+tsan: deps
+	@./scripts/tsan.sh
 
 bench: build
 	./build/release/bin/burrow_bench

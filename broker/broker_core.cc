@@ -174,9 +174,15 @@ Status BrokerCore::authenticate(const std::string& user, const std::string& pass
 
 Result<ConnectionPtr> BrokerCore::connect(const ConnectInfo& info) {
   ASSIGN_OR_RETURN(VHostPtr vhost, find_vhost(info.vhost));
-  if (!info.trusted) RETURN_IF_ERROR(access_->check_vhost_access(info.user, info.vhost));
+  if (info.trusted) {
+    return std::make_shared<Connection>(*this, next_connection_id_.fetch_add(1), info.user,
+                                        std::move(vhost), true);
+  }
+  RETURN_IF_ERROR(access_->check_vhost_access(info.user, info.vhost));
+  // The broker's own (trusted) connections do not count against the vhost's limit.
+  RETURN_IF_ERROR(vhost->add_connection(info.user));
   return std::make_shared<Connection>(*this, next_connection_id_.fetch_add(1), info.user,
-                                      std::move(vhost), info.trusted);
+                                      std::move(vhost), false, /*counted=*/true);
 }
 
 void BrokerCore::register_reply_channel(const std::string& key, std::weak_ptr<Channel> channel) {
@@ -228,8 +234,11 @@ Result<std::vector<VHostInfo>> BrokerCore::load_vhosts() {
           bad = internal_error("a stored vhost record does not parse");
           return false;
         }
-        out.push_back(VHostInfo{
-            r.name(), r.description(), {r.tags().begin(), r.tags().end()}, r.default_queue_type()});
+        VHostInfo info{
+            r.name(), r.description(), {r.tags().begin(), r.tags().end()}, r.default_queue_type()};
+        if (r.has_max_connections()) info.limits.max_connections = r.max_connections();
+        if (r.has_max_queues()) info.limits.max_queues = r.max_queues();
+        out.push_back(std::move(info));
         return true;
       }));
   RETURN_IF_ERROR(bad);
@@ -243,6 +252,8 @@ Status BrokerCore::save_vhost(const VHostInfo& info) {
   r.set_description(info.description);
   for (const auto& t : info.tags) r.add_tags(t);
   r.set_default_queue_type(info.default_queue_type);
+  if (info.limits.max_connections) r.set_max_connections(*info.limits.max_connections);
+  if (info.limits.max_queues) r.set_max_queues(*info.limits.max_queues);
   st::WriteBatch batch;
   batch.put(st::Column::kMetadata, st::vhost_key(info.name), r.SerializeAsString());
   return store_->write_sync(std::move(batch));
@@ -278,18 +289,38 @@ Status BrokerCore::create_defaults() {
 
 Result<bool> BrokerCore::put_vhost(const VHostInfo& info) {
   if (info.name.empty()) return invalid_argument("a vhost needs a name");
-  RETURN_IF_ERROR(save_vhost(info));
-  std::lock_guard lock(mu_);
-  auto it = vhosts_.find(info.name);
-  if (it != vhosts_.end()) {
-    it->second->set_info(info);
+  // One writer at a time: the stored record and the live one stay the same.
+  std::lock_guard write_lock(vhost_write_mu_);
+  VHostInfo updated = info;
+  VHostPtr existing;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = vhosts_.find(info.name); it != vhosts_.end()) existing = it->second;
+  }
+  // Updating a vhost's description or tags keeps its limits (set_vhost_limits changes them).
+  if (existing) updated.limits = existing->info().limits;
+  RETURN_IF_ERROR(save_vhost(updated));
+  if (existing) {
+    existing->set_info(updated);
     return false;
   }
-  vhosts_.emplace(info.name, make_vhost(info));
+  std::lock_guard lock(mu_);
+  vhosts_.emplace(info.name, make_vhost(updated));
   return true;
 }
 
+Status BrokerCore::set_vhost_limits(const std::string& name, const VHostLimits& limits) {
+  std::lock_guard write_lock(vhost_write_mu_);
+  ASSIGN_OR_RETURN(VHostPtr vhost, find_vhost(name));
+  VHostInfo info = vhost->info();
+  info.limits = limits;
+  RETURN_IF_ERROR(save_vhost(info));
+  vhost->set_info(info);
+  return Status();
+}
+
 Status BrokerCore::delete_vhost(const std::string& name) {
+  std::lock_guard write_lock(vhost_write_mu_);
   VHostPtr vhost;
   {
     std::lock_guard lock(mu_);

@@ -114,9 +114,11 @@ class BrokerCore {
   // ---- vhosts ----
   Result<VHostPtr> find_vhost(const std::string& name) const;
   std::vector<VHostPtr> vhosts() const;
-  // Creates a vhost (kept in the store), or updates its description and tags. Returns
-  // whether it was created.
+  // Creates a vhost (kept in the store), or updates its description and tags (an existing
+  // vhost keeps its limits). Returns whether it was created.
   Result<bool> put_vhost(const VHostInfo& info);
+  // Replaces a vhost's limits (kept in the store). Errors: kNotFound.
+  Status set_vhost_limits(const std::string& vhost, const VHostLimits& limits);
   // Deletes a vhost with every queue, message, exchange, binding and permission in it.
   // Connections to it are closed by their adapters (they watch VHost::deleted()).
   // Errors: kNotFound.
@@ -172,6 +174,7 @@ class BrokerCore {
   Status save_vhost(const VHostInfo& info);
   Status create_defaults();
 
+  std::mutex vhost_write_mu_;  // serializes put_vhost and set_vhost_limits (held before mu_)
   mutable std::mutex mu_;
   std::map<std::string, VHostPtr, std::less<>> vhosts_ GUARDED_BY(mu_);
   std::map<std::string, std::weak_ptr<Channel>, std::less<>> reply_channels_ GUARDED_BY(mu_);

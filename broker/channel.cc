@@ -543,9 +543,20 @@ void Channel::deliver_reply(const StoredMessagePtr& message) {
   sink_->on_deliver(reply_tag_, next_delivery_tag_, entry);
 }
 
+Status Channel::check_consumer_limit(const std::string& tag) const {
+  const uint32_t max = connection_->core().options().consumer_max_per_channel;
+  if (max == 0) return Status();
+  std::lock_guard lock(mu_);
+  // As RabbitMQ 3.12's rabbit_channel: checked first, unless the tag is in use (that is the
+  // tag-reuse error).
+  if (consumers_.size() < max || (!tag.empty() && consumers_.contains(tag))) return Status();
+  return not_allowed(fmt::format("reached maximum ({}) of consumers per channel", max));
+}
+
 Result<std::string> Channel::consume(ConsumeRequest request,
                                      const std::function<void(const std::string&)>& on_ok) {
   RETURN_IF_ERROR(check_open());
+  RETURN_IF_ERROR(check_consumer_limit(request.tag));
   if (request.queue == kReplyToQueue) return consume_replies(std::move(request), on_ok);
   if (std::string name = queue_name_or_last(request.queue); !name.empty()) {
     RETURN_IF_ERROR(authorize(Permission::kRead, "queue", name));

@@ -155,11 +155,13 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // ---- consuming ----
   // basic.consume. `on_ok(tag)` runs under the delivery lock before the first delivery can
   // reach the sink, so the adapter can send consume-ok in order.
-  // Errors: 404/405 queue, 403 exclusive use, 530 tag reuse, 406 bad arguments.
+  // Errors: 404/405 queue, 403 exclusive use, 530 tag reuse or
+  // Options::consumer_max_per_channel reached, 406 bad arguments.
   Result<std::string> consume(ConsumeRequest request,
                               const std::function<void(const std::string&)>& on_ok);
   Result<std::string> consume_replies(ConsumeRequest request,
                                       const std::function<void(const std::string&)>& on_ok);
+  Status check_consumer_limit(const std::string& tag) const;
   // basic.cancel. An unknown tag is not an error. `on_ok` runs under the delivery lock after
   // the consumer's last delivery.
   Status cancel(const std::string& tag, const std::function<void()>& on_ok);

@@ -5,8 +5,13 @@
 
 namespace burrow::broker {
 
+Connection::~Connection() {
+  if (counted_ && !closed_.load()) vhost_->remove_connection();
+}
+
 void Connection::close() {
   if (closed_.exchange(true)) return;
+  if (counted_) vhost_->remove_connection();
   for (const QueuePtr& q : vhost_->queues_owned_by(id_)) {
     DeletedQueue d = vhost_->delete_queue_object(q);
     // The owner's channels are closed already; consumers from elsewhere cannot exist

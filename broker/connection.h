@@ -17,8 +17,19 @@ class BrokerCore;
 // (call it after closing its channels).
 class Connection {
  public:
-  Connection(BrokerCore& core, uint64_t id, std::string user, VHostPtr vhost, bool trusted = false)
-      : core_(core), id_(id), user_(std::move(user)), vhost_(std::move(vhost)), trusted_(trusted) {}
+  // `counted`: the connection holds a place in its vhost's connection count
+  // (VHost::add_connection), given back by close() or the destructor.
+  Connection(BrokerCore& core, uint64_t id, std::string user, VHostPtr vhost, bool trusted = false,
+             bool counted = false)
+      : core_(core),
+        id_(id),
+        user_(std::move(user)),
+        vhost_(std::move(vhost)),
+        trusted_(trusted),
+        counted_(counted) {}
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   BrokerCore& core() const { return core_; }
   uint64_t id() const { return id_; }
@@ -27,7 +38,8 @@ class Connection {
   // The broker's own clients skip permission checks (ConnectInfo::trusted).
   bool trusted() const { return trusted_; }
 
-  // Deletes the exclusive queues this connection declared. Idempotent.
+  // Deletes the exclusive queues this connection declared and gives back its place in the
+  // vhost's connection count. Idempotent.
   void close();
 
  private:
@@ -36,6 +48,7 @@ class Connection {
   const std::string user_;
   const VHostPtr vhost_;
   const bool trusted_;
+  const bool counted_;
   std::atomic<bool> closed_{false};
 };
 

@@ -294,6 +294,12 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
   if (!server_named && settings.name.starts_with("amq.")) {
     return access_refused("queue name '" + settings.name + "' contains reserved prefix 'amq.*'");
   }
+  {
+    // RabbitMQ checks the vhost's queue limit before the arguments; checked again below
+    // under the exclusive lock, so concurrent declarations cannot overshoot it.
+    std::shared_lock lock(mu_);
+    RETURN_IF_ERROR(check_queue_limit_locked(settings.name));
+  }
   // Validate before taking the lock: a bad argument is the declarer's error. RabbitMQ checks
   // the dead-letter exchange's type first, then the arguments.
   RETURN_IF_ERROR(
@@ -309,6 +315,7 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
     RETURN_IF_ERROR(check_queue_access_locked(*it->second, connection_id));
     return DeclaredQueue{it->second, false};
   }
+  RETURN_IF_ERROR(check_queue_limit_locked(settings.name));
   if (stored) (void)context_.persistence->save_queue(q->settings(), queue_id, &pending_);
   queues_.emplace(settings.name, q);
   bump_epoch();
@@ -698,6 +705,37 @@ VHostInfo VHost::info() const {
 void VHost::set_info(const VHostInfo& info) {
   std::lock_guard lock(info_mu_);
   info_ = info;
+}
+
+Status VHost::add_connection(std::string_view user) {
+  std::optional<int64_t> limit;
+  {
+    std::lock_guard lock(info_mu_);
+    limit = info_.limits.max_connections;
+  }
+  int64_t count = connections_.load(std::memory_order_acquire);
+  do {
+    // rabbit_vhost_limit:is_over_connection_limit: a negative limit is no limit.
+    if (limit && *limit >= 0 && count >= *limit) {
+      return not_allowed(fmt::format(
+          "access to vhost '{}' refused for user '{}': connection limit ({}) is reached", name_,
+          user, *limit));
+    }
+  } while (!connections_.compare_exchange_weak(count, count + 1, std::memory_order_acq_rel));
+  return Status();
+}
+
+Status VHost::check_queue_limit_locked(const std::string& queue) const {
+  std::optional<int64_t> limit;
+  {
+    std::lock_guard lock(info_mu_);
+    limit = info_.limits.max_queues;
+  }
+  if (!limit || *limit < 0 || static_cast<int64_t>(queues_.size()) < *limit) return Status();
+  // rabbit_channel:check_vhost_queue_limit (3.10.8).
+  return precondition_failed(
+      fmt::format("cannot declare queue '{}': queue limit in vhost '{}' ({}) is reached", queue,
+                  name_, *limit));
 }
 
 std::vector<QueuePtr> VHost::queues() const {

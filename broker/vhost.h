@@ -49,12 +49,23 @@ struct RouteResult {
   int64_t delay_ms = 0;
 };
 
-// What a vhost is besides its topology (RabbitMQ's vhost record).
+// RabbitMQ's vhost limits (`rabbitmqctl set_vhost_limits`, PUT /api/vhost-limits): unset or
+// negative means no limit; 0 allows none.
+struct VHostLimits {
+  std::optional<int64_t> max_connections;
+  std::optional<int64_t> max_queues;
+
+  bool empty() const { return !max_connections && !max_queues; }
+  friend bool operator==(const VHostLimits&, const VHostLimits&) = default;
+};
+
+// What a vhost is besides its topology (RabbitMQ's vhost record and its limits).
 struct VHostInfo {
   std::string name;
   std::string description;
   std::vector<std::string> tags;
   std::string default_queue_type;  // empty: classic
+  VHostLimits limits;
 };
 
 struct DeclaredQueue {
@@ -82,6 +93,12 @@ class VHost : public std::enable_shared_from_this<VHost> {
   void set_info(const VHostInfo& info);
   // Set when the vhost was deleted: its connections must close.
   bool deleted() const { return deleted_.load(std::memory_order_acquire); }
+
+  // Counts a client connection against the vhost's max-connections limit. Errors: 530
+  // "access to vhost 'v' refused for user 'u': connection limit (N) is reached", as RabbitMQ.
+  Status add_connection(std::string_view user);
+  void remove_connection() { connections_.fetch_sub(1, std::memory_order_acq_rel); }
+  int64_t connection_count() const { return connections_.load(std::memory_order_acquire); }
 
   // Changes whenever the topology changes (acquire load; cheap).
   uint64_t epoch() const { return epoch_.load(std::memory_order_acquire); }
@@ -183,6 +200,8 @@ class VHost : public std::enable_shared_from_this<VHost> {
   void hold(std::string exchange, std::vector<std::string> routing_keys, StoredMessagePtr message,
             EnqueueOptions options, TimeMs due, uint64_t stored_id);
   Status vhost_gone() const;
+  // 406 when a new queue would exceed the vhost's max-queues limit.
+  Status check_queue_limit_locked(const std::string& queue) const REQUIRES_SHARED(mu_);
   std::string queue_not_found(std::string_view name) const;
   std::string exchange_not_found(std::string_view name) const;
 
@@ -193,6 +212,7 @@ class VHost : public std::enable_shared_from_this<VHost> {
   VHostInfo info_ GUARDED_BY(info_mu_);
   std::atomic<uint64_t> epoch_{1};
   std::atomic<uint64_t> next_delayed_id_{1};  // ids of stored held messages
+  std::atomic<int64_t> connections_{0};       // client connections counted by add_connection
 
   mutable std::shared_mutex mu_;
   struct Hash {

@@ -68,15 +68,10 @@ void encode_properties(const BasicProperties& p, Writer& w) {
 Status decode_properties(Reader& r, BasicProperties& out) {
   uint16_t flags = 0;
   RETURN_IF_ERROR(r.read_u16(flags));
-  // The spec allows more flags words. Basic has 14 properties, so any later word must be empty.
-  // (RabbitMQ ignores the continuation bit and would read the next word as property data; no
-  // client sets it.)
-  for (uint16_t more = flags; more & kContinuation;) {
-    RETURN_IF_ERROR(r.read_u16(more));
-    if (more & ~kContinuation) {
-      return Status(StatusCode::kSyntaxError, "unknown basic property flags");
-    }
-  }
+  // The spec allows more flags words after one with the continuation bit (bit 0). RabbitMQ
+  // 3.10.8 ignores that bit and reads properties right after the first word, so a
+  // continuation word is trailing bytes to it (observed: 541 for "00 01 00 00"); Burrow reads
+  // the same way. Basic has 14 properties: one word holds them all.
   const auto shortstr = [&r](std::string& v) { return r.read_shortstr(v); };
   const auto octet = [&r](uint8_t& v) { return r.read_u8(v); };
   RETURN_IF_ERROR(read_if(flags, kContentType, out.content_type, shortstr));

@@ -14,7 +14,7 @@ namespace burrow::protocol {
 
 // Tables may nest tables and arrays; deeper input is rejected so a hostile peer cannot exhaust
 // the stack.
-inline constexpr int kMaxFieldTableDepth = 64;
+inline constexpr int kMaxFieldTableDepth = 128;
 
 void encode_table(const FieldTable& table, Writer& w);
 void encode_array(const FieldArray& array, Writer& w);

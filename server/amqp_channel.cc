@@ -5,10 +5,18 @@
 #include <limits>
 #include <variant>
 
+#include <spdlog/spdlog.h>
+
+#include "base/logging.h"
 #include "base/reply.h"
+#include "base/status_macros.h"
+#include "broker/access_control.h"
 #include "broker/broker_core.h"
+#include "broker/connection.h"
 #include "broker/test_controls.h"
+#include "protocol/content_header.h"
 #include "protocol/erlang_text.h"
+#include "protocol/wire.h"
 #include "server/handlers/handlers.h"
 
 namespace burrow::server {
@@ -19,6 +27,10 @@ constexpr uint16_t kBasicClass = 60;
 constexpr uint16_t kPublishMethod = 40;
 // The most a content header makes the channel reserve for its body before the body arrives.
 constexpr uint64_t kMaxBodyReserve = 1 << 20;
+// A content header's class id, weight and body size, before its properties.
+constexpr size_t kHeaderPrefixSize = 12;
+
+spdlog::logger& logger() { return module_logger("amqp"); }
 
 MethodError unexpected(std::string text, uint16_t class_id, uint16_t method_id) {
   return MethodError{Status(StatusCode::kUnexpectedFrame, std::move(text)), class_id, method_id};
@@ -104,7 +116,15 @@ MethodError AmqpChannel::on_method(const protocol::Frame& frame) {
     class_id = protocol::load_u16(p);
     method_id = protocol::load_u16(p + 2);
   }
-  if (!decoded.ok()) return MethodError{std::move(decoded), class_id, method_id};
+  if (!decoded.ok()) {
+    // A non-UTF-8 short string fails in RabbitMQ's channel process, whose close names no
+    // method (0.0) on channels other than 0 (protocol/methods.h, decode_method).
+    if (decoded.code() == StatusCode::kFrameError &&
+        decoded.message() == protocol::kMalformedUtf8Text) {
+      class_id = method_id = 0;
+    }
+    return MethodError{std::move(decoded), class_id, method_id};
+  }
 
   if (state_ == State::kClosing) {
     // rabbit_channel in state closing: answer close, finish on close-ok, drop the rest (but
@@ -137,9 +157,20 @@ MethodError AmqpChannel::on_method(const protocol::Frame& frame) {
 }
 
 MethodError AmqpChannel::on_content_header(const protocol::Frame& frame) {
+  // Only class, weight and body size are read here; the properties are decoded when the
+  // content is complete (finish_publish), as RabbitMQ's command assembler keeps them as bytes
+  // until the channel process needs them.
   protocol::ContentHeader header;
-  Status s = protocol::decode_content_header(frame.payload, header);
-  if (!s.ok()) return MethodError{std::move(s), kBasicClass, kPublishMethod};
+  if (frame.payload.size() < kHeaderPrefixSize) {
+    Status s = protocol::decode_content_header(frame.payload, header);
+    return MethodError{std::move(s), kBasicClass, kPublishMethod};
+  }
+  {
+    const auto* p = reinterpret_cast<const uint8_t*>(frame.payload.data());
+    header.class_id = protocol::load_u16(p);
+    header.weight = protocol::load_u16(p + 2);
+    header.body_size = protocol::load_u64(p + 4);
+  }
   if (header.class_id != kBasicClass) {
     return unexpected("expected content header for class 60, got one for class " +
                           std::to_string(header.class_id) + " instead",
@@ -156,8 +187,7 @@ MethodError AmqpChannel::on_content_header(const protocol::Frame& frame) {
   // test_raw_protocol.py ContentErrorTest). A body over max_message_size is counted, not
   // stored, and refused with 406 once complete.
   if (!discard_) {
-    pending_->message.properties = std::move(header.properties);
-    pending_->wire_properties.assign(header.raw_properties);
+    pending_->wire_properties.assign(frame.payload.substr(kHeaderPrefixSize));
     // Reserve only what the broker would accept (a larger body is counted, not stored, and
     // refused when complete), and at most kMaxBodyReserve before the body arrives: a content
     // header alone must not commit memory (one 22-byte frame per channel could otherwise
@@ -193,6 +223,27 @@ MethodError AmqpChannel::on_content_body(const protocol::Frame& frame) {
   return {};
 }
 
+Status AmqpChannel::decode_properties(broker::StoredMessage& message) const {
+  protocol::Reader r(message.wire_properties);
+  RETURN_IF_ERROR(protocol::decode_properties(r, message.message.properties));
+  // RabbitMQ's decode_properties ends with `<<>> = R14`: nothing may follow the properties.
+  if (r.remaining() != 0) {
+    return Status(StatusCode::kSyntaxError, "bytes after the content header properties");
+  }
+  return Status();
+}
+
+Status AmqpChannel::check_publish_target() const {
+  const broker::ConnectionPtr& conn = connection_.broker_connection();
+  if (!conn->trusted()) {
+    RETURN_IF_ERROR(connection_.core().access().check(conn->user(), conn->vhost()->name(),
+                                                      broker::Permission::kWrite, "exchange",
+                                                      publish_.exchange));
+  }
+  broker::RouteResult ignored;
+  return conn->vhost()->route(publish_.exchange, broker::RoutingInput{}, ignored);
+}
+
 MethodError AmqpChannel::finish_publish() {
   assembly_ = Assembly::kMethod;
   std::shared_ptr<broker::StoredMessage> message = std::move(pending_);
@@ -202,6 +253,16 @@ MethodError AmqpChannel::finish_publish() {
   }
   if (Status s = core_->check_message_size(pending_body_size_); !s.ok()) {
     return MethodError{std::move(s), kBasicClass, kPublishMethod};
+  }
+  if (Status s = decode_properties(*message); !s.ok()) {
+    // RabbitMQ checks the exchange (write permission, existence, internal) before it decodes
+    // the properties; undecodable properties then crash its channel process, which closes
+    // the connection with a bare 541 INTERNAL_ERROR naming no method (observed on 3.10.8).
+    if (Status target = check_publish_target(); !target.ok()) {
+      return MethodError{std::move(target), kBasicClass, kPublishMethod};
+    }
+    logger().error("channel {}: undecodable content header properties: {}", number_, s.message());
+    return MethodError{Status(StatusCode::kInternalError, ""), 0, 0};
   }
   message->message.exchange = publish_.exchange;
   message->message.routing_key = publish_.routing_key;

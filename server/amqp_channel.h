@@ -79,6 +79,11 @@ class AmqpChannel final : public broker::ChannelSink {
   MethodError on_method(const protocol::Frame& frame);
   MethodError on_content_header(const protocol::Frame& frame);
   MethodError on_content_body(const protocol::Frame& frame);
+  // Decodes the properties kept as bytes in `message.wire_properties` (finish_publish).
+  Status decode_properties(broker::StoredMessage& message) const;
+  // The publish's exchange as RabbitMQ checks it before decoding properties: write
+  // permission, then existence and internal (403/404).
+  Status check_publish_target() const;
   MethodError finish_publish();
   // basic.ack or basic.nack for a publisher confirm.
   void send_confirm(uint64_t seq, bool multiple, bool ack);

@@ -35,8 +35,10 @@ const char* phase_name(bool starting, bool tuning, bool opening) {
 
 // PLAIN: [authzid] NUL user NUL password (RFC 4616), as rabbit_auth_mechanism_plain.
 bool parse_plain(std::string_view response, std::string& user, std::string& password) {
+  // rabbit_auth_mechanism_plain takes no authorization identity: the response must start
+  // with NUL (observed on RabbitMQ 3.10.8: "x\0guest\0guest" is a syntax error).
   size_t first = response.find('\0');
-  if (first == std::string_view::npos) return false;
+  if (first != 0) return false;
   size_t second = response.find('\0', first + 1);
   if (second == std::string_view::npos) return false;
   if (response.find('\0', second + 1) != std::string_view::npos) return false;
@@ -55,8 +57,9 @@ bool parse_amqplain(std::string_view response, std::string& user, std::string& p
   if (!protocol::decode_table(r, table).ok()) return false;
   const FieldValue* login = table.find("LOGIN");
   const FieldValue* pass = table.find("PASSWORD");
-  const std::string* l = login ? login->as_string() : nullptr;
-  const std::string* p = pass ? pass->as_string() : nullptr;
+  // Long strings only, as rabbit_auth_mechanism_amqplain (byte arrays are refused).
+  const std::string* l = login ? login->get_if<std::string>() : nullptr;
+  const std::string* p = pass ? pass->get_if<std::string>() : nullptr;
   if (l == nullptr || p == nullptr) return false;
   user = *l;
   password = *p;

@@ -53,6 +53,7 @@ struct Flags {
   uint64_t disk_free_limit = 50000000;
   size_t max_connections = 0;
   int channel_max = 2047;
+  uint32_t consumer_max_per_channel = 0;
   uint64_t max_message_size = 128ull * 1024 * 1024;
   int handshake_timeout_ms = 10000;
   // amqps, named after RabbitMQ's ssl_options; on only with both cert and key.
@@ -125,6 +126,10 @@ bool parse_flags(int argc, char** argv, Flags& flags, int& exit_code) {
       "refuse connections beyond this many (530); 0 = no limit")(
       "channel-max", po::value<int>(&flags.channel_max)->default_value(flags.channel_max),
       "channels per connection offered in connection.tune (0 = 65535)")(
+      "consumer-max-per-channel",
+      po::value<uint32_t>(&flags.consumer_max_per_channel)->default_value(0),
+      "consumers one channel may hold; past it basic.consume closes the connection (530, "
+      "as RabbitMQ 3.12's consumer_max_per_channel); 0 = no limit")(
       "max-message-size",
       po::value<uint64_t>(&flags.max_message_size)->default_value(flags.max_message_size),
       "largest message body accepted, in bytes (at most 536870912)")(
@@ -269,6 +274,7 @@ int main(int argc, char** argv) {
   options.repair = flags.repair;
   options.memory_budget_bytes = flags.memory_budget_mb * 1024 * 1024;
   options.max_message_size = flags.max_message_size;
+  options.consumer_max_per_channel = flags.consumer_max_per_channel;
   // A manual clock starts at the wall time, so timestamps stay plausible.
   burrow::ManualClock manual_clock(burrow::SystemClock::instance().now_ms());
   if (flags.clock == "manual") options.clock = &manual_clock;

@@ -7,6 +7,7 @@
 #include "base/logging.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -287,7 +288,10 @@ class BasicSession final : public Session,
       case NextStep::kCloseAfterDelay:
         reading_stopped_ = true;
         if (delayed_close_ == Clock::time_point{}) {
-          delayed_close_ = Clock::now() + std::chrono::milliseconds(options_.silent_close_delay_ms);
+          const std::chrono::milliseconds delay(options_.silent_close_delay_ms);
+          delayed_close_ = Clock::now() + delay;
+          // Close on time (RabbitMQ: 3.00 s), not at the next periodic tick.
+          arm_timer(delay);
         }
         flush();
         break;
@@ -326,10 +330,16 @@ class BasicSession final : public Session,
   }
 
   std::chrono::milliseconds tick_period(std::chrono::milliseconds current) const {
+    std::chrono::milliseconds period = current;
     if (conn_->is_open() && conn_->heartbeat() > 0) {
-      return std::chrono::milliseconds(std::max(500, conn_->heartbeat() * 1000 / 2));
+      period = std::chrono::milliseconds(std::max(500, conn_->heartbeat() * 1000 / 2));
     }
-    return current;
+    if (delayed_close_ != Clock::time_point{}) {
+      // The next tick is no later than the silent close.
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(delayed_close_ - Clock::now());
+      period = std::max(std::min(left, period), std::chrono::milliseconds(1));
+    }
+    return period;
   }
 
   void on_tick() {
@@ -409,15 +419,28 @@ class BasicSession final : public Session,
   Clock::time_point closing_deadline_;  // waiting for close-ok until then
 };
 
+size_t default_socket_limit() {
+  struct rlimit files {};
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0) return 1024;
+  const size_t total =
+      files.rlim_cur == RLIM_INFINITY ? size_t{1} << 20 : static_cast<size_t>(files.rlim_cur);
+  const size_t reserved = std::min<size_t>(100, total / 2);
+  return std::max<size_t>(1, (total - reserved) * 9 / 10);
+}
+
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   // One bound port; `tls` is null for plain AMQP.
   struct Listener {
     std::unique_ptr<tcp::acceptor> acceptor;
     std::shared_ptr<ssl::context> tls;
+    bool paused = false;  // at the socket limit: not accepting (guarded by Impl::mu)
   };
 
   Impl(broker::BrokerCore& core, ServerOptions options)
-      : core(core), options(options), ioc(core.workers().io_context()) {}
+      : core(core),
+        options(options),
+        ioc(core.workers().io_context()),
+        socket_limit(options.socket_limit != 0 ? options.socket_limit : default_socket_limit()) {}
 
   // Tells every session about an alarm change (on their strands).
   void on_alarm(bool memory, bool disk) {
@@ -457,12 +480,34 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     return bound;
   }
 
+  // How long the acceptor waits after running out of descriptors or memory.
+  static constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
+  static bool out_of_resources(const boost::system::error_code& ec) {
+    return ec == asio::error::no_descriptors ||                         // EMFILE
+           ec == boost::system::errc::too_many_files_open_in_system ||  // ENFILE
+           ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+  }
+
   void accept(const std::shared_ptr<Listener>& listener) {
     listener->acceptor->async_accept(
         asio::make_strand(ioc),
         [self = shared_from_this(), listener](boost::system::error_code ec, tcp::socket socket) {
           if (ec) {
-            if (ec == asio::error::operation_aborted) return;
+            if (ec == asio::error::operation_aborted || !listener->acceptor->is_open()) return;
+            if (out_of_resources(ec)) {
+              // The pending connection stays in the backlog, so accepting again at once
+              // would fail again at once: a busy loop filling the log until a descriptor
+              // frees. Back off as RabbitMQ's acceptor (ranch) does.
+              logger().warn("accept failed: {}; accepting again in {} ms", ec.message(),
+                            kAcceptBackoff.count());
+              auto timer = std::make_shared<asio::steady_timer>(listener->acceptor->get_executor(),
+                                                                kAcceptBackoff);
+              timer->async_wait([self, listener, timer](boost::system::error_code wait_ec) {
+                if (!wait_ec && listener->acceptor->is_open()) self->accept(listener);
+              });
+              return;
+            }
             logger().warn("accept failed: {}", ec.message());
             self->accept(listener);
             return;
@@ -474,8 +519,22 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
           } else {
             self->start_session(std::move(socket), listener->tls);
           }
-          self->accept(listener);
+          if (!self->pause_at_socket_limit(listener)) self->accept(listener);
         });
+  }
+
+  // At the socket limit the listener stops accepting (the descriptors left stay for the
+  // store and the management API, and the process never runs out); forget() resumes it.
+  bool pause_at_socket_limit(const std::shared_ptr<Listener>& listener) {
+    std::lock_guard lock(mu);
+    if (sessions.size() < socket_limit) return false;
+    listener->paused = true;
+    if (!at_socket_limit) {
+      at_socket_limit = true;
+      logger().warn("socket limit ({}) reached: new connections wait until one closes",
+                    socket_limit);
+    }
+    return true;
   }
 
   void start_session(tcp::socket socket, const std::shared_ptr<ssl::context>& tls) {
@@ -500,14 +559,34 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   void forget(Session* s) {
-    std::lock_guard lock(mu);
-    for (auto it = sessions.begin(); it != sessions.end(); ++it) {
-      if (it->get() == s) {
-        sessions.erase(it);
-        break;
+    std::vector<std::shared_ptr<Listener>> resume;
+    {
+      std::lock_guard lock(mu);
+      for (auto it = sessions.begin(); it != sessions.end(); ++it) {
+        if (it->get() == s) {
+          sessions.erase(it);
+          break;
+        }
       }
+      if (!stopping && sessions.size() < socket_limit) {
+        for (const auto& l : listeners) {
+          if (l->paused) {
+            l->paused = false;
+            resume.push_back(l);
+          }
+        }
+        if (at_socket_limit && !resume.empty()) {
+          at_socket_limit = false;
+          logger().info("below the socket limit ({}) again: accepting", socket_limit);
+        }
+      }
+      cv.notify_all();
     }
-    cv.notify_all();
+    for (const auto& l : resume) {
+      asio::post(l->acceptor->get_executor(), [self = shared_from_this(), l] {
+        if (l->acceptor->is_open()) self->accept(l);
+      });
+    }
   }
 
   broker::BrokerCore& core;
@@ -518,6 +597,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::vector<std::shared_ptr<Listener>> listeners;  // guarded by mu
   std::set<std::shared_ptr<Session>> sessions;       // guarded by mu
   bool stopping = false;                             // guarded by mu
+  const size_t socket_limit;
+  bool at_socket_limit = false;  // guarded by mu; for logging once per episode
   ConnectionRegistry registry;
 };
 
@@ -537,6 +618,8 @@ Server::~Server() {
 }
 
 ConnectionRegistry& Server::connections() { return impl_->registry; }
+
+size_t Server::socket_limit() const { return impl_->socket_limit; }
 
 Result<uint16_t> Server::listen(const std::string& address, uint16_t port) {
   return impl_->listen(address, port, nullptr);

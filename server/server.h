@@ -35,7 +35,16 @@ struct ServerOptions {
   // After sending connection.close, how long to wait for close-ok (RabbitMQ's
   // CLOSING_TIMEOUT, or the heartbeat if shorter).
   int closing_timeout_ms = 30000;
+  // Sockets (AMQP connections, handshaking ones included) accepted at once; past it the
+  // listeners stop accepting until one closes, and new clients wait in the kernel's backlog.
+  // Default: 0 = derived from the process's file-descriptor limit as RabbitMQ derives its
+  // socket limit: 90 % of what is left after 100 descriptors (fewer for tiny limits) are kept
+  // for the store, the management API and the rest (default_socket_limit()).
+  size_t socket_limit = 0;
 };
+
+// RabbitMQ's socket limit for the process's RLIMIT_NOFILE (1024 -> 831, 20000 -> 17910).
+size_t default_socket_limit();
 
 // Thread-safe. Sessions run on the core's worker pool.
 class Server {
@@ -50,6 +59,8 @@ class Server {
   Result<uint16_t> listen(const std::string& address, uint16_t port);
   // The open connections (management).
   ConnectionRegistry& connections();
+  // ServerOptions::socket_limit in effect.
+  size_t socket_limit() const;
   // Like listen, for amqps: each accepted socket does a TLS handshake with `tls` (see
   // make_tls_server_context in server/tls.h) before the AMQP handshake. A failed TLS
   // handshake closes that socket only (logged at warn). May be called with listen, for

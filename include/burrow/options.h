@@ -69,6 +69,11 @@ struct Options {
   // limit). Default: 128 MiB; a larger publish fails with 406 PRECONDITION_FAILED.
   uint64_t max_message_size = 128ull * 1024 * 1024;
 
+  // Most consumers one channel may hold (RabbitMQ 3.12's consumer_max_per_channel; 3.10 has
+  // no such limit). A consume past it fails with 530 NOT_ALLOWED "reached maximum (N) of
+  // consumers per channel", which closes an AMQP connection. Default: 0 = no limit.
+  uint32_t consumer_max_per_channel = 0;
+
   // Transactional outbox (include/burrow/outbox.h): rows hash by partition key into this
   // many buckets per destination; each bucket is relayed in commit order. Default: 64.
   uint32_t outbox_buckets = 64;

@@ -229,6 +229,7 @@ HttpResponse ManagementApi::Impl::dispatch(Call& call) {
   }
   if (head == "nodes") return nodes(call);
   if (head == "vhosts") return vhosts(call);
+  if (head == "vhost-limits") return vhost_limits(call);
   if (head == "users") return users(call);
   if (head == "permissions") return permissions(call);
   if (head == "queues") return queues(call);
@@ -499,6 +500,79 @@ HttpResponse ManagementApi::Impl::vhosts(Call& call) {
     return no_content();
   }
   return error_response(ApiError{405, "method_not_allowed", "Method Not Allowed"});
+}
+
+// ---- vhost limits (rabbitmqctl set_vhost_limits) -----------------------------------------------
+
+namespace {
+
+json limits_json(const broker::VHostInfo& info) {
+  json value = json::object();
+  if (info.limits.max_connections) value["max-connections"] = *info.limits.max_connections;
+  if (info.limits.max_queues) value["max-queues"] = *info.limits.max_queues;
+  return json{{"vhost", info.name}, {"value", value}};
+}
+
+// How RabbitMQ's validation message prints the value it refused (Erlang terms).
+std::string erlang_term(const json& value) {
+  if (value.is_string()) return "<<\"" + value.get<std::string>() + "\">>";
+  return value.dump();
+}
+
+}  // namespace
+
+HttpResponse ManagementApi::Impl::vhost_limits(Call& call) {
+  const std::string& method = call.request.method;
+  if (method == "GET" && call.size() <= 2) {
+    require_monitor(call);
+    json out = json::array();
+    for (const auto& v : core.vhosts()) {
+      if (call.size() == 2 && v->name() != call.segment(1)) continue;
+      const broker::VHostInfo info = v->info();
+      if (!info.limits.empty()) out.push_back(limits_json(info));
+    }
+    if (call.size() == 2 && !core.find_vhost(call.segment(1)).ok()) fail(not_found_error());
+    return json_response(out);
+  }
+  if (call.size() != 3) return error_response(not_found_error());
+  if (method != "PUT" && method != "DELETE") {
+    return error_response(ApiError{405, "method_not_allowed", "Method Not Allowed"});
+  }
+  require_admin(call);
+  const std::string& name = call.segment(1);
+  const std::string& limit = call.segment(2);
+  auto vhost = core.find_vhost(name);
+  if (!vhost.ok()) fail(not_found_error());
+  broker::VHostLimits limits = (*vhost)->info().limits;
+  std::optional<int64_t>* slot = limit == "max-connections" ? &limits.max_connections
+                                 : limit == "max-queues"    ? &limits.max_queues
+                                                            : nullptr;
+  if (method == "DELETE") {
+    // Clearing a limit that is not set (or has no such name) is not an error in RabbitMQ.
+    if (slot == nullptr || !slot->has_value()) return no_content();
+    slot->reset();
+  } else {
+    json body = call.body();
+    if (!body.is_object() || !body.contains("value")) {
+      fail(400, "bad_request", "[{key_missing,value}]");
+    }
+    const json& value = body["value"];
+    if (slot == nullptr) {
+      fail(400, "bad_request",
+           "Validation failed\n\nUnrecognised terms [{<<\"" + limit + "\">>," + erlang_term(value) +
+               "}] in limits\n");
+    }
+    if (!value.is_number_integer()) {
+      fail(400, "bad_request",
+           "Validation failed\n\n" + limit + " should be a number, actually was " +
+               erlang_term(value) + "\n");
+    }
+    *slot = value.get<int64_t>();
+  }
+  Status s = core.set_vhost_limits(name, limits);
+  if (s.code() == StatusCode::kNotFound) fail(not_found_error());
+  if (!s.ok()) fail(400, "bad_request", s.message());
+  return no_content();
 }
 
 // ---- users and permissions ---------------------------------------------------------------------

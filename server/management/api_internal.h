@@ -123,6 +123,7 @@ struct ManagementApi::Impl {
   HttpResponse overview(Call& call);
   HttpResponse nodes(Call& call);
   HttpResponse vhosts(Call& call);
+  HttpResponse vhost_limits(Call& call);
   HttpResponse users(Call& call);
   HttpResponse permissions(Call& call);
   HttpResponse health(Call& call);

@@ -26,8 +26,19 @@ constexpr const char* kVersion = "3.10.8";
 
 json ManagementApi::Impl::export_definitions(const std::string* only_vhost) {
   json queues = json::array(), exchanges = json::array(), bindings = json::array();
+  json parameters = json::array();
   for (const auto& vhost : core.vhosts()) {
     if (only_vhost && vhost->name() != *only_vhost) continue;
+    // Vhost limits are runtime parameters of component "vhost-limits" in RabbitMQ's export.
+    if (const broker::VHostLimits limits = vhost->info().limits; !limits.empty()) {
+      json value = json::object();
+      if (limits.max_connections) value["max-connections"] = *limits.max_connections;
+      if (limits.max_queues) value["max-queues"] = *limits.max_queues;
+      parameters.push_back(json{{"value", value},
+                                {"vhost", vhost->name()},
+                                {"component", "vhost-limits"},
+                                {"name", "limits"}});
+    }
     std::set<std::string> skipped_queues;
     for (const auto& q : vhost->queues()) {
       const auto& s = q->settings();
@@ -68,7 +79,7 @@ json ManagementApi::Impl::export_definitions(const std::string* only_vhost) {
   }
   json doc{
       {"rabbit_version", kVersion}, {"rabbitmq_version", kVersion}, {"product_name", "Burrow"},
-      {"product_version", "0.6.0"}, {"parameters", json::array()},  {"policies", json::array()},
+      {"product_version", "0.6.0"}, {"parameters", parameters},     {"policies", json::array()},
       {"queues", queues},           {"exchanges", exchanges},       {"bindings", bindings}};
   if (!only_vhost) {
     json users = json::array(), vhosts = json::array(), permissions = json::array();
@@ -162,6 +173,22 @@ std::optional<ApiError> ManagementApi::Impl::import(const json& doc,
     if (!core.find_vhost(vhost).ok()) return nullptr;
     return std::make_unique<OpChannel>(core, core.options().default_user, vhost, /*trusted=*/true);
   };
+  // Parameters come before queues, as RabbitMQ imports them: a max-queues limit applies.
+  for (const auto& p : list("parameters")) {
+    if (!p.is_object() || p.value("component", std::string()) != "vhost-limits") continue;
+    auto vhost = core.find_vhost(vhost_of(p));
+    const auto value = p.find("value");
+    if (!vhost.ok() || value == p.end() || !value->is_object()) continue;
+    broker::VHostLimits limits;
+    for (const auto& [key, limit] : value->items()) {
+      if (!limit.is_number_integer()) continue;
+      if (key == "max-connections") limits.max_connections = limit.get<int64_t>();
+      if (key == "max-queues") limits.max_queues = limit.get<int64_t>();
+    }
+    if (Status s = core.set_vhost_limits((*vhost)->name(), limits); !s.ok()) {
+      return ApiError{400, "bad_request", s.message()};
+    }
+  }
   for (const auto& x : list("exchanges")) {
     auto op = channel_for(vhost_of(x));
     if (!op) continue;

@@ -5,6 +5,7 @@
 #include "base/logging.h"
 
 #include <cctype>
+#include <chrono>
 #include <optional>
 #include <thread>
 
@@ -242,9 +243,19 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   void accept() {
     acceptor->async_accept(asio::make_strand(ioc),
                            [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                             if (ec == asio::error::operation_aborted) return;
-                             if (!ec) self->start_session(std::move(socket));
-                             if (!self->stopping) self->accept();
+                             if (ec == asio::error::operation_aborted || self->stopping) return;
+                             if (!ec) {
+                               self->start_session(std::move(socket));
+                               self->accept();
+                               return;
+                             }
+                             // Out of descriptors (EMFILE) and the like: the connection stays
+                             // in the backlog, so accepting again at once would spin. Back
+                             // off as the AMQP listener does.
+                             self->retry.expires_after(std::chrono::milliseconds(100));
+                             self->retry.async_wait([self](beast::error_code wait_ec) {
+                               if (!wait_ec && !self->stopping) self->accept();
+                             });
                            });
   }
 
@@ -252,6 +263,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<ssl::context> tls;  // null: plain HTTP
   asio::io_context ioc{1};
   std::optional<tcp::acceptor> acceptor;
+  asio::steady_timer retry{ioc};                     // the accept back-off
   std::vector<std::weak_ptr<SessionBase>> sessions;  // the server thread's only
   bool stopping = false;                             // the server thread's only
   std::thread thread;
@@ -295,6 +307,7 @@ void HttpServer::stop() {
     impl->stopping = true;
     beast::error_code ec;
     if (impl->acceptor) impl->acceptor->close(ec);
+    impl->retry.cancel();
     for (auto& weak : impl->sessions) {
       if (auto session = weak.lock()) session->shut();
     }

@@ -528,6 +528,135 @@ class LimitsTest(BrokerTestCase):
         conn.close()
 
 
+class VhostLimitsTest(BrokerTestCase):
+    """Vhost limits (max-queues, max-connections) set over the management API, enforced over
+    AMQP with RabbitMQ 3.10.8's codes and texts. Runs against RabbitMQ too
+    (AMQP_URL_UNDER_TEST and HTTP_URL_UNDER_TEST); each test uses its own vhost."""
+
+    def setUp(self):
+        super().setUp()
+        self.assertIsNotNone(self.broker.http_url, 'no management URL')
+        self.api = Api(self.broker.http_url)
+        self.vhost = 'burrow-test.limits.' + self._testMethodName
+        self.assertIn(self.api.call('PUT', '/api/vhosts/' + q(self.vhost), {})[0], (201, 204))
+        self.addCleanup(self.api.call, 'DELETE', '/api/vhosts/' + q(self.vhost))
+        self.assertIn(self.api.call('PUT', '/api/permissions/%s/guest' % q(self.vhost),
+                                    {'configure': '.*', 'write': '.*', 'read': '.*'})[0],
+                      (201, 204))
+
+    def connect(self):
+        return pika.BlockingConnection(
+            self.broker.connection_parameters(virtual_host=self.vhost))
+
+    def set_limit(self, name, value):
+        status, body, _ = self.api.call(
+            'PUT', '/api/vhost-limits/%s/%s' % (q(self.vhost), name), {'value': value})
+        self.assertEqual(status, 204, body)
+
+    def test_max_queues(self):
+        self.set_limit('max-queues', 2)
+        conn = self.connect()
+        ch = conn.channel()
+        ch.queue_declare('lq1')
+        ch.queue_declare('lq2')
+        with self.assertRaises(ChannelClosedByBroker) as cm:
+            ch.queue_declare('lq3')
+        self.assertEqual(cm.exception.reply_code, 406)
+        self.assertEqual(cm.exception.reply_text,
+                         "PRECONDITION_FAILED - cannot declare queue 'lq3': queue limit in "
+                         "vhost '%s' (2) is reached" % self.vhost)
+        ch = conn.channel()
+        ch.queue_declare('lq1')  # redeclaring an existing queue is fine at the limit
+        with self.assertRaises(ChannelClosedByBroker) as cm:
+            ch.queue_declare('', exclusive=True)
+        self.assertRegex(cm.exception.reply_text,
+                         r"^PRECONDITION_FAILED - cannot declare queue 'amq\.gen-[^']+': "
+                         r"queue limit in vhost '[^']+' \(2\) is reached$")
+        ch = conn.channel()
+        ch.queue_delete('lq2')
+        ch.queue_declare('lq3')  # a deleted queue frees its place
+        self.set_limit('max-queues', -1)  # negative: no limit
+        ch.queue_declare('lq4')
+        conn.close()
+
+    def test_max_connections(self):
+        self.set_limit('max-connections', 2)
+        a = self.connect()
+        b = self.connect()
+        with self.assertRaises(pika.exceptions.AMQPConnectionError) as cm:
+            self.connect()
+        self.assertIn("NOT_ALLOWED - access to vhost '%s' refused for user 'guest': "
+                      "connection limit (2) is reached" % self.vhost,
+                      repr(cm.exception).replace("\\'", "'"))
+        a.close()
+        deadline = time.monotonic() + 5
+        while True:  # the place frees once the broker saw the close
+            try:
+                c = self.connect()
+                break
+            except pika.exceptions.AMQPConnectionError:
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+        c.close()
+        b.close()
+
+    def test_limits_api(self):
+        path = '/api/vhost-limits/' + q(self.vhost)
+        self.assertEqual(self.api.get(path), [])
+        self.set_limit('max-queues', 5)
+        self.set_limit('max-connections', 0)
+        self.assertEqual(self.api.get(path), [{'vhost': self.vhost,
+                                               'value': {'max-queues': 5,
+                                                         'max-connections': 0}}])
+        self.assertIn({'vhost': self.vhost,
+                       'value': {'max-queues': 5, 'max-connections': 0}},
+                      self.api.get('/api/vhost-limits'))
+        status, body, _ = self.api.call('PUT', path + '/max-queues', {'value': 'x'})
+        self.assertEqual((status, body['reason']), (400, 'Validation failed\n\nmax-queues '
+                                                         'should be a number, actually was '
+                                                         '<<"x">>\n'))
+        status, body, _ = self.api.call('PUT', path + '/max-queues', {'value': 2.5})
+        self.assertEqual(status, 400)
+        status, body, _ = self.api.call('PUT', path + '/max-foo', {'value': 5})
+        self.assertEqual((status, body['reason']),
+                         (400, 'Validation failed\n\nUnrecognised terms '
+                               '[{<<"max-foo">>,5}] in limits\n'))
+        status, body, _ = self.api.call('PUT', path + '/max-queues', {})
+        self.assertEqual((status, body['reason']), (400, '[{key_missing,value}]'))
+        self.assertEqual(self.api.call('DELETE', path + '/max-queues')[0], 204)
+        self.assertEqual(self.api.get(path), [{'vhost': self.vhost,
+                                               'value': {'max-connections': 0}}])
+        status, _, _ = self.api.call('GET', '/api/vhost-limits/no-such-vhost')
+        self.assertEqual(status, 404)
+
+
+class ConsumerLimitTest(BrokerTestCase):
+    """--consumer-max-per-channel (RabbitMQ 3.12's consumer_max_per_channel: 3.10 has no such
+    limit, so this runs against burrowd only)."""
+
+    burrowd_args = ('--consumer-max-per-channel', '2')
+
+    def test_consume_past_the_limit_closes_the_connection_with_530(self):
+        if os.environ.get('AMQP_URL_UNDER_TEST'):
+            self.skipTest('RabbitMQ 3.10 has no consumers-per-channel limit')
+        conn = pika.BlockingConnection(self.broker.connection_parameters())
+        ch = conn.channel()
+        name = self.queue_name()
+        ch.queue_declare(name)
+        ch.basic_consume(name, lambda *a: None)
+        ch.basic_consume(name, lambda *a: None)
+        other = conn.channel()
+        other.basic_consume(name, lambda *a: None)  # the limit is per channel
+        with self.assertRaises(ConnectionClosedByBroker) as cm:
+            ch.basic_consume(name, lambda *a: None)
+        self.assertEqual(cm.exception.reply_code, 530)
+        self.assertEqual(cm.exception.reply_text,
+                         'NOT_ALLOWED - reached maximum (2) of consumers per channel')
+        conn = pika.BlockingConnection(self.broker.connection_parameters())
+        conn.channel().queue_declare(name, passive=True)  # the broker carries on
+        conn.close()
+
+
 class DiskAlarmTest(BrokerTestCase):
     """--disk-free-limit above the free space of the data directory: the disk alarm is on
     from the start, and clears when the limit is lowered."""
