@@ -32,8 +32,9 @@ RUNS ?= 1000000
 fuzz: deps
 	@./fuzz/run.sh runs $(RUNS)
 
-# ThreadSanitizer build of the base, storage, broker, server and client unit tests, then each
-# run (docs/reliability.md section 5). Not part of `make test`: it is a second full build.
+# ThreadSanitizer build of the unit tests (base, storage, broker, server, both clients) and
+# burrowd; runs them, then the pika integration tests against the TSan burrowd
+# (docs/reliability.md 4b). Not part of `make test`: it is a second full build.
 tsan: deps
 	@./scripts/tsan.sh
 
