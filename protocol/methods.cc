@@ -704,6 +704,31 @@ void ConfirmSelectOk::encode(Writer&) const {}
 
 Status ConfirmSelectOk::decode(Reader&, ConfirmSelectOk&) { return Status(); }
 
+void AccessRequest::encode(Writer& w) const {
+  w.put_shortstr(realm);
+  w.put_u8(pack_bits({exclusive, passive, active, write, read}));
+}
+
+Status AccessRequest::decode(Reader& r, AccessRequest& out) {
+  ArgsReader a(r);
+  a.shortstr_utf8(out.realm);
+  const uint8_t bits = a.bits();
+  out.exclusive = (bits & 1) != 0;
+  out.passive = (bits & 2) != 0;
+  out.active = (bits & 4) != 0;
+  out.write = (bits & 8) != 0;
+  out.read = (bits & 16) != 0;
+  return a.finish();
+}
+
+void AccessRequestOk::encode(Writer& w) const { w.put_u16(ticket); }
+
+Status AccessRequestOk::decode(Reader& r, AccessRequestOk& out) {
+  ArgsReader a(r);
+  a.u16(out.ticket);
+  return a.finish();
+}
+
 namespace {
 
 constexpr uint32_t key(uint16_t class_id, uint16_t method_id) {
@@ -842,6 +867,10 @@ int method_index(uint16_t class_id, uint16_t method_id) {
       return 62;
     case key(85, 11):  // ConfirmSelectOk
       return 63;
+    case key(30, 10):  // AccessRequest
+      return 64;
+    case key(30, 11):  // AccessRequestOk
+      return 65;
     default:
       return -1;
   }

@@ -43,6 +43,7 @@ inline constexpr uint16_t kInternalError = 541;       // hard-error
 enum class ClassId : uint16_t {
   kConnection = 10,
   kChannel = 20,
+  kAccess = 30,
   kExchange = 40,
   kQueue = 50,
   kBasic = 60,
@@ -1014,8 +1015,42 @@ struct ConfirmSelectOk {
   friend bool operator==(const ConfirmSelectOk&, const ConfirmSelectOk&) = default;
 };
 
+struct AccessRequest {
+  static constexpr uint16_t kClassId = 30;
+  static constexpr uint16_t kMethodId = 10;
+  static constexpr std::string_view kName = "access.request";
+  static constexpr bool kHasContent = false;
+  static constexpr bool kSynchronous = true;
+
+  std::string realm;
+  bool exclusive = false;
+  bool passive = false;
+  bool active = false;
+  bool write = false;
+  bool read = false;
+
+  void encode(Writer& w) const;
+  static Status decode(Reader& r, AccessRequest& out);
+  friend bool operator==(const AccessRequest&, const AccessRequest&) = default;
+};
+
+struct AccessRequestOk {
+  static constexpr uint16_t kClassId = 30;
+  static constexpr uint16_t kMethodId = 11;
+  static constexpr std::string_view kName = "access.request-ok";
+  static constexpr bool kHasContent = false;
+  static constexpr bool kSynchronous = true;
+
+  uint16_t ticket = 0;
+
+  void encode(Writer& w) const;
+  static Status decode(Reader& r, AccessRequestOk& out);
+  friend bool operator==(const AccessRequestOk&, const AccessRequestOk&) = default;
+};
+
 // Every method, by class and then method id. The alternative's index identifies the method
 // (method_index()).
+// clang-format off
 using Method = std::variant<
     ConnectionStart, ConnectionStartOk, ConnectionSecure, ConnectionSecureOk, ConnectionTune,
     ConnectionTuneOk, ConnectionOpen, ConnectionOpenOk, ConnectionClose, ConnectionCloseOk,
@@ -1027,8 +1062,10 @@ using Method = std::variant<
     BasicQos, BasicQosOk, BasicConsume, BasicConsumeOk, BasicCancel, BasicCancelOk, BasicPublish,
     BasicReturn, BasicDeliver, BasicGet, BasicGetOk, BasicGetEmpty, BasicAck, BasicReject,
     BasicRecoverAsync, BasicRecover, BasicRecoverOk, BasicNack, TxSelect, TxSelectOk, TxCommit,
-    TxCommitOk, TxRollback, TxRollbackOk, ConfirmSelect, ConfirmSelectOk>;
-inline constexpr size_t kMethodCount = 64;
+    TxCommitOk, TxRollback, TxRollbackOk, ConfirmSelect, ConfirmSelectOk, AccessRequest,
+    AccessRequestOk>;
+// clang-format on
+inline constexpr size_t kMethodCount = 66;
 
 // The Method alternative index of a class and method id, or -1 when RabbitMQ 3.10.8 does not know
 // the pair.

@@ -305,8 +305,9 @@ int main(int argc, char** argv) {
   server_options.limits.channel_max = static_cast<uint16_t>(flags.channel_max);
   server_options.handshake_timeout_ms = flags.handshake_timeout_ms;
   burrow::server::Server server(**core, server_options);
-  burrow::server::management::ManagementApi api(**core, &server.connections(),
-                                                {.listeners = {}, .alarms = &alarms});
+  burrow::server::management::ManagementApi api(
+      **core, &server.connections(),
+      {.listeners = {}, .alarms = &alarms, .socket_limit = server.socket_limit()});
   alarms.start();
   if (!flags.definitions.empty()) {
     std::ifstream in(flags.definitions);

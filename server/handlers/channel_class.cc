@@ -36,4 +36,11 @@ Status handle(AmqpChannel&, const protocol::ChannelFlowOk&) {
   return Status();
 }
 
+Status handle(AmqpChannel& ch, const protocol::AccessRequest&) {
+  // AMQP 0-8's access tickets, gone from 0-9-1 but still answered by RabbitMQ 3.10.8
+  // (rabbit_channel: ticket 1, whatever was asked; observed).
+  ch.send(protocol::AccessRequestOk{1});
+  return Status();
+}
+
 }  // namespace burrow::server::handlers

@@ -29,6 +29,8 @@ Status handle(AmqpChannel& ch, const protocol::ChannelClose& m);
 Status handle(AmqpChannel& ch, const protocol::ChannelCloseOk& m);
 Status handle(AmqpChannel& ch, const protocol::ChannelFlow& m);
 Status handle(AmqpChannel& ch, const protocol::ChannelFlowOk& m);
+// access (AMQP 0-8's tickets; RabbitMQ 3.10.8 still answers request with ticket 1)
+Status handle(AmqpChannel& ch, const protocol::AccessRequest& m);
 // exchange
 Status handle(AmqpChannel& ch, const protocol::ExchangeDeclare& m);
 Status handle(AmqpChannel& ch, const protocol::ExchangeDelete& m);
@@ -51,8 +53,7 @@ Status handle(AmqpChannel& ch, const protocol::BasicReject& m);
 Status handle(AmqpChannel& ch, const protocol::BasicRecover& m);
 Status handle(AmqpChannel& ch, const protocol::BasicRecoverAsync& m);
 // A whole publish: method, header and body assembled.
-Status publish(AmqpChannel& ch, const protocol::BasicPublish& m,
-               broker::StoredMessagePtr message);
+Status publish(AmqpChannel& ch, const protocol::BasicPublish& m, broker::StoredMessagePtr message);
 // confirm
 Status handle(AmqpChannel& ch, const protocol::ConfirmSelect& m);
 // tx

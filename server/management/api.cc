@@ -274,7 +274,8 @@ json ManagementApi::Impl::node_json() {
       {"fd_used", sockets + 16},
       {"fd_total", static_cast<uint64_t>(files.rlim_cur)},
       {"sockets_used", sockets},
-      {"sockets_total", static_cast<uint64_t>(files.rlim_cur)},
+      {"sockets_total", options.socket_limit != 0 ? static_cast<uint64_t>(options.socket_limit)
+                                                  : static_cast<uint64_t>(files.rlim_cur)},
       {"proc_used", core.workers().thread_count()},
       {"proc_total", core.workers().thread_count()},
       {"processors", ::sysconf(_SC_NPROCESSORS_ONLN)},

@@ -35,6 +35,9 @@ struct ApiOptions {
   std::vector<ListenerInfo> listeners;
   // Memory and disk alarms to report and adjust (not owned; may be null).
   ResourceAlarms* alarms = nullptr;
+  // The AMQP listeners' socket limit (Server::socket_limit()), reported as sockets_total;
+  // 0: the file-descriptor limit.
+  size_t socket_limit = 0;
 };
 
 // Thread-safe: handle() may run on several threads at once.

@@ -6,11 +6,14 @@ be served (docs/reliability.md section 2).
 burrowd only: these need its --handshake-timeout and its file-descriptor limit, and
 RabbitMQ's figures for the same inputs are in docs/reliability.md."""
 
+import base64
+import json
 import os
 import resource
 import socket
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -158,6 +161,13 @@ class SocketLimitTest(BrokerTestCase):
         log = self.broker.stderr_text()
         self.assertIn('socket limit (28) reached: new connections wait until one closes', log)
         self.assertNotIn('accept failed', log)
+        # The management API reports the limit as RabbitMQ does (sockets_total).
+        request = urllib.request.Request(
+            self.broker.http_url.rstrip('/') + '/api/nodes',
+            headers={'Authorization': 'Basic ' + base64.b64encode(b'guest:guest').decode()})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            node = json.loads(response.read())[0]
+        self.assertEqual(node['sockets_total'], 28)
 
 
 if __name__ == '__main__':

@@ -916,15 +916,10 @@ class MethodInputTest(RawTestCase):
                                + b'\0' + harness.encode_table({})))
         self.assert_connection_error(conn, (501, self.MALFORMED_UTF8, 50, 10))
 
-    # DIVERGENCE (Burrow), this test and the next: burrowd treats class 30 as unknown and
-    # drops the socket without a reply (protocol/methods.cc decode_method() reports
-    # {unknown_method_id,{30,10}}). RabbitMQ 3.10.8's 0-9-1 codec has access.request (30.10:
-    # shortstr realm, bits exclusive/passive/active/write/read) and access.request-ok (30.11:
-    # short ticket), and rabbit_channel answers request-ok with ticket 1. Fix: add both methods
-    # to protocol/codegen and a handler in server/handlers/ that sends AccessRequestOk{1}; the
-    # generic paths then give the two 504s below.
-    @harness.burrow_diverges('access.request (class 30) is not decoded: burrowd closes the '
-                             'socket; fix in protocol/codegen + server/handlers')
+    # RabbitMQ 3.10.8's 0-9-1 codec still has access.request (30.10: shortstr realm, bits
+    # exclusive/passive/active/write/read) and access.request-ok (30.11: short ticket), and
+    # rabbit_channel answers with ticket 1; on channel 0 or an unopened channel the generic
+    # paths give the two 504s below.
     def test_access_request_gets_request_ok_with_ticket_1(self):
         conn = self.opened(channel=1)
         conn.send(method_frame(1, 30, 10, shortstr('/') + b'\x1f'))
@@ -933,8 +928,6 @@ class MethodInputTest(RawTestCase):
         conn.send(harness.queue_declare(1, '', exclusive=True))
         conn.expect_method(50, 11)
 
-    @harness.burrow_diverges('access.request (class 30) is not decoded: burrowd closes the '
-                             'socket; fix in protocol/codegen + server/handlers')
     def test_access_request_on_channel_zero_or_an_unopened_channel_is_504(self):
         cases = [
             (0, 'CHANNEL_ERROR - unexpected method in connection state running'),

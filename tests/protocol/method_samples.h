@@ -520,4 +520,23 @@ inline ConfirmSelectOk sample<ConfirmSelectOk>(int) {
   return ConfirmSelectOk{};
 }
 
+template <>
+inline AccessRequest sample<AccessRequest>(int v) {
+  AccessRequest m;
+  m.realm = sample_shortstr(v, "access.request.realm");
+  m.exclusive = sample_bit(v, 0);
+  m.passive = sample_bit(v, 1);
+  m.active = sample_bit(v, 2);
+  m.write = sample_bit(v, 3);
+  m.read = sample_bit(v, 4);
+  return m;
+}
+
+template <>
+inline AccessRequestOk sample<AccessRequestOk>(int v) {
+  AccessRequestOk m;
+  m.ticket = sample_short(v, 0);
+  return m;
+}
+
 }  // namespace burrow::protocol::testing

@@ -29,9 +29,10 @@ std::vector<Method> all_samples(int v) {
 }
 
 static_assert(std::variant_size_v<Method> == kMethodCount);
-// 50 spec methods, 8 RabbitMQ additions in the XML (confirm.*, exchange.bind/unbind(-ok),
-// basic.nack) and 4 from rabbitmq_extensions.xml (connection.blocked/unblocked/update-secret(-ok)).
-static_assert(kMethodCount == 64);
+// 52 spec methods, 8 RabbitMQ additions in the XML (confirm.*, exchange.bind/unbind(-ok),
+// basic.nack) and 6 from rabbitmq_extensions.xml (connection.blocked/unblocked/update-secret(-ok),
+// access.request(-ok)).
+static_assert(kMethodCount == 66);
 
 std::string encode(const Method& m) {
   std::string out;
@@ -150,13 +151,28 @@ TEST(Methods, UnknownMethodIsReportedAsRabbitMqLogsIt) {
   EXPECT_EQ(s.code(), StatusCode::kNotImplemented);
   EXPECT_EQ(s.message(), "{unknown_method_id,{60,999}}");
   EXPECT_TRUE(is_unknown_method(s));
-  s = decode_method(std::string("\x00\x1e\x00\x0a", 4), m);  // access.request: not 0-9-1
-  EXPECT_EQ(s.message(), "{unknown_method_id,{30,10}}");
+  s = decode_method(std::string("\x00\x1e\x00\x0c", 4), m);  // access has only 10 and 11
+  EXPECT_EQ(s.message(), "{unknown_method_id,{30,12}}");
   s = decode_method(std::string("\x00\x3c\x00\xc8", 4), m);  // basic.credit: left out
   EXPECT_TRUE(is_unknown_method(s));
   EXPECT_FALSE(is_unknown_method(Status()));
   EXPECT_FALSE(is_unknown_method(not_implemented("something else")));
   EXPECT_EQ(method_index(60, 999), -1);
+}
+
+TEST(Methods, AccessRequestDecodesAsRabbitMqDoes) {
+  // Dropped from the 0-9-1 spec, still in RabbitMQ 3.10.8's codec: realm, then five bits.
+  Method m;
+  ASSERT_TRUE(decode_method(std::string("\x00\x1e\x00\x0a\x01/\x1f", 7), m).ok());
+  const auto* request = std::get_if<AccessRequest>(&m);
+  ASSERT_NE(request, nullptr);
+  EXPECT_EQ(request->realm, "/");
+  EXPECT_TRUE(request->exclusive && request->passive && request->active && request->write &&
+              request->read);
+  std::string out;
+  Writer w(out);
+  encode_method(AccessRequestOk{1}, w);
+  EXPECT_EQ(out, std::string("\x00\x1e\x00\x0b\x00\x01", 6));
 }
 
 TEST(Methods, PayloadShorterThanTheIdsIsAnUnknownFrame) {
