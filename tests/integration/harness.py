@@ -375,6 +375,19 @@ def main():
     unittest.main(verbosity=2)
 
 
+def connect_when_allowed(connect, timeout=5.0):
+    """Calls connect() until the broker accepts it: a connection limit's place frees only
+    once the broker has seen the close of the connection that held it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return connect()
+        except pika.exceptions.AMQPConnectionError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 def testing_burrowd():
     """True when the broker under test is a burrowd child (not AMQP_URL_UNDER_TEST)."""
     return not os.environ.get('AMQP_URL_UNDER_TEST')

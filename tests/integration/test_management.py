@@ -500,14 +500,8 @@ class LimitsTest(BrokerTestCase):
             pika.BlockingConnection(self.broker.connection_parameters())
         self.assertIn('node connection limit (2) is reached', repr(cm.exception))
         a.close()
-        deadline = time.monotonic() + 5
-        while True:  # the slot frees once the broker saw the close
-            try:
-                c = pika.BlockingConnection(self.broker.connection_parameters())
-                break
-            except pika.exceptions.AMQPConnectionError:
-                self.assertLess(time.monotonic(), deadline)
-                time.sleep(0.05)
+        c = harness.connect_when_allowed(
+            lambda: pika.BlockingConnection(self.broker.connection_parameters()))
         c.close()
         b.close()
 
@@ -589,14 +583,7 @@ class VhostLimitsTest(BrokerTestCase):
                       "connection limit (2) is reached" % self.vhost,
                       repr(cm.exception).replace("\\'", "'"))
         a.close()
-        deadline = time.monotonic() + 5
-        while True:  # the place frees once the broker saw the close
-            try:
-                c = self.connect()
-                break
-            except pika.exceptions.AMQPConnectionError:
-                self.assertLess(time.monotonic(), deadline)
-                time.sleep(0.05)
+        c = harness.connect_when_allowed(self.connect)
         c.close()
         b.close()
 
