@@ -311,6 +311,12 @@ Status Channel::publish(std::string_view exchange, std::string_view routing_key,
   return Status();
 }
 
+Status Channel::check_publish_target(std::string_view exchange) {
+  RETURN_IF_ERROR(authorize(Permission::kWrite, "exchange", exchange));
+  RouteResult ignored;
+  return vhost_.route(exchange, RoutingInput{}, ignored);
+}
+
 Status Channel::publish_batch(std::string_view exchange, std::string_view routing_key,
                               bool mandatory, std::span<const StoredMessagePtr> messages,
                               size_t& published) {
@@ -859,20 +865,22 @@ Status Channel::tx_select() {
   return Status();
 }
 
-Status Channel::tx_commit() {
+Result<bool> Channel::tx_commit() {
   if (!tx_mode_) return precondition_failed("channel is not transactional");
   std::vector<TxPublish> publishes = std::move(tx_publishes_);
   std::vector<TxSettle> settles = std::move(tx_settles_);
   tx_publishes_.clear();
   tx_settles_.clear();
+  bool reached_queues = false;
   for (TxPublish& p : publishes) {
     // The exchange was checked at publish time; one deleted since then routes nowhere.
     const RouteResult* result = nullptr;
     if (!route(p.exchange, p.routing_key, *p.message, result).ok()) continue;
     enqueue_routed(*result, p.exchange, p.routing_key, p.mandatory, p.message, p.options, 0);
+    reached_queues = reached_queues || last_publish_.delivered || last_publish_.rejected;
   }
   for (TxSettle& s : settles) settle(std::move(s.entries), s.how);
-  return Status();
+  return reached_queues;
 }
 
 Status Channel::tx_rollback() {

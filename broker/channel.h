@@ -132,6 +132,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // message, so only an exchange deleted meanwhile can stop a batch halfway).
   Status publish_batch(std::string_view exchange, std::string_view routing_key, bool mandatory,
                        std::span<const StoredMessagePtr> messages, size_t& published);
+  // publish()'s exchange checks alone, in its order: write permission (403), existence (404),
+  // internal (403). For an adapter that reports them before a message's other faults, as
+  // RabbitMQ does before it decodes the content-header properties.
+  Status check_publish_target(std::string_view exchange);
   // 406 "message size N is larger than configured max size M" when `size` is over
   // Options::max_message_size (RabbitMQ's check_msg_size).
   Status check_message_size(uint64_t size) const;
@@ -183,7 +187,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // ---- transactions ----
   // Errors: 406 "cannot switch from confirm to tx mode", "channel is not transactional".
   Status tx_select();
-  Status tx_commit();
+  // Returns whether a published message reached a queue (taken or refused by one): RabbitMQ
+  // then waits for the queues before commit-ok, a window the AMQP adapter reproduces.
+  Result<bool> tx_commit();
   Status tx_rollback();
 
   // Closes the channel: cancels its consumers and requeues its unacked messages.

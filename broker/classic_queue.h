@@ -59,10 +59,13 @@ class ClassicQueue final : public Queue {
   uint64_t queue_id() const { return context_.queue_id; }
   // Recovery: the persistent messages the store held, in sequence order, in one or more
   // batches (entries may come paged out: without their message); then finish_recovery with
-  // the sequence after the last. Messages that expired meanwhile go by the usual rules
-  // (dead-lettered/dropped).
+  // the sequence after the last. Once every queue of the vhost has its messages back,
+  // start_after_recovery: messages that expired meanwhile (or are over a length limit) go by
+  // the usual rules (dead-lettered/dropped). Not sooner: a dead letter enqueued into a queue
+  // whose messages were not recovered yet would take a sequence number already in the store.
   void recover(std::vector<QueueEntry> entries);
   void finish_recovery(uint64_t next_seq);
+  void start_after_recovery();
   // Ready messages whose contents are in memory (not paged out). For tests and metrics.
   size_t resident_count() const;
   // Ready messages kept packed, and the bytes their PackLogs hold. For tests and metrics.

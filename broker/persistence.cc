@@ -194,7 +194,7 @@ void Persistence::mark_delivered(uint64_t queue_id,
 }
 
 void Persistence::delete_messages(uint64_t queue_id, std::span<const uint64_t> seqs,
-                                  uint64_t new_head) {
+                                  uint64_t new_head, WriteCollector* collect) {
   if (seqs.empty() && new_head == 0) return;
   st::WriteBatch batch;
   for (uint64_t seq : seqs) {
@@ -206,7 +206,14 @@ void Persistence::delete_messages(uint64_t queue_id, std::span<const uint64_t> s
   // range tombstones of a memtable for every new iterator, and one per head step made the
   // first read after heavy churn ~30x slower (docs/benchmarks.md, "Queue churn").
   if (new_head != 0) st::save_queue_head(batch, queue_id, new_head);
-  store_.write(std::move(batch), nullptr);
+  submit(std::move(batch), collect, nullptr);
+}
+
+void Persistence::fill(uint64_t reservation, WriteCollector collect) {
+  store_.fill(reservation, std::move(collect.batch),
+              [on_written = std::move(collect.on_written)](Status s) {
+                for (const auto& done : on_written) done(s);
+              });
 }
 
 Result<LoadedMessage> Persistence::decode_message(uint64_t seq, std::string_view value) {

@@ -161,7 +161,15 @@ class Persistence {
   // with redelivered=true and their delivery counts.
   void mark_delivered(uint64_t queue_id, std::span<const std::pair<uint64_t, uint32_t>> seqs);
   // Deletes messages that left the queue for good, and moves the saved head when given.
-  void delete_messages(uint64_t queue_id, std::span<const uint64_t> seqs, uint64_t new_head);
+  // With `collect`, the deletes join that batch instead of being submitted.
+  void delete_messages(uint64_t queue_id, std::span<const uint64_t> seqs, uint64_t new_head,
+                       WriteCollector* collect = nullptr);
+
+  // One atomic write built while other writes go on (Store::reserve): reserve() a place in
+  // the write order, gather writes into a WriteCollector, then fill() it (runs the
+  // collector's callbacks with the outcome). Nothing may wait for a write in between.
+  uint64_t reserve() { return store_.reserve(); }
+  void fill(uint64_t reservation, WriteCollector collect);
 
  private:
   Status write_metadata(storage::WriteBatch batch, PendingWrites* pending);

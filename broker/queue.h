@@ -83,8 +83,9 @@ struct QueueContext {
   // An auto-delete queue lost its last consumer, or an x-expires queue expired: delete it.
   std::function<void(const std::shared_ptr<Queue>&)> delete_me;
   // Messages leaving the queue for its dead-letter exchange (only called when the queue has
-  // x-dead-letter-exchange).
-  std::function<void(const Queue&, std::vector<DeadLetter>)> dead_letter;
+  // x-dead-letter-exchange). With `collect` (non-null), the store writes of the copies join
+  // it, to be written in one batch with the source's deletes.
+  std::function<void(const Queue&, std::vector<DeadLetter>, WriteCollector* collect)> dead_letter;
   // Where a durable queue keeps its persistent messages; null for a transient queue or a
   // broker without durability (--in-memory).
   Persistence* persistence = nullptr;

@@ -165,6 +165,9 @@ Result<RecoveryStats> recover_vhost(Persistence& persistence, VHost& vhost, bool
       return Status(s.code(), "recovering queue '" + queue->name() + "': " + s.message());
     }
   }
+  // Expiry and length limits only now: dead letters must find every queue's sequence
+  // numbers past its recovered messages (ClassicQueue::start_after_recovery).
+  for (auto& [queue, id] : queues) queue->start_after_recovery();
   // Messages held by durable delayed-message exchanges, released when due (at once if that
   // passed while the broker was down), after the queues' messages so a release
   // enqueues behind them.

@@ -373,13 +373,15 @@ QueueContext VHost::queue_context(uint64_t queue_id) {
     DeletedQueue d = self->delete_queue_object(q);
     for (const ConsumerPtr& c : d.consumers) c->channel().consumer_cancelled_by_broker(c);
   };
-  ctx.dead_letter = [weak](const Queue& source, std::vector<DeadLetter> dead) {
-    if (auto self = weak.lock()) self->dead_letter(source, std::move(dead));
+  ctx.dead_letter = [weak](const Queue& source, std::vector<DeadLetter> dead,
+                           WriteCollector* collect) {
+    if (auto self = weak.lock()) self->dead_letter(source, std::move(dead), collect);
   };
   return ctx;
 }
 
-void VHost::dead_letter(const Queue& source, std::vector<DeadLetter> dead) {
+void VHost::dead_letter(const Queue& source, std::vector<DeadLetter> dead,
+                        WriteCollector* collect) {
   const QueueArguments& args = source.arguments();
   if (!args.dead_letter_exchange) return;
   DeadLetterTarget target{source.name(), *args.dead_letter_exchange,
@@ -401,8 +403,8 @@ void VHost::dead_letter(const Queue& source, std::vector<DeadLetter> dead) {
                       q->name(), name_);
         continue;
       }
-      // At most once, like RabbitMQ's classic queues: a refusing queue drops it.
-      (void)q->enqueue(m.message, EnqueueOptions{});
+      // A refusing queue drops it (RabbitMQ's at-most-once strategy for a full target).
+      (void)q->enqueue(m.message, EnqueueOptions{.collect = collect});
     }
   }
 }

@@ -136,8 +136,9 @@ class VHost : public std::enable_shared_from_this<VHost> {
                bool allow_internal = false, bool skip_delay = false) const;
 
   // Publishes messages that died in `source` to its dead-letter exchange (x-death headers,
-  // cycle detection). A missing dead-letter exchange drops them, as RabbitMQ does.
-  void dead_letter(const Queue& source, std::vector<DeadLetter> dead);
+  // cycle detection). A missing dead-letter exchange drops them, as RabbitMQ does. With
+  // `collect`, the copies' store writes join it (see ClassicQueue::apply).
+  void dead_letter(const Queue& source, std::vector<DeadLetter> dead, WriteCollector* collect);
 
   // Holds a message published to a delayed-message exchange and routes it from that
   // exchange once `delay_ms` has passed on the broker clock (dropped if the exchange is gone).

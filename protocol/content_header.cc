@@ -98,7 +98,12 @@ Status decode_content_header(std::string_view payload, ContentHeader& out) {
   RETURN_IF_ERROR(r.read_u16(out.weight));
   RETURN_IF_ERROR(r.read_u64(out.body_size));
   out.raw_properties = payload.substr(payload.size() - r.remaining());
-  RETURN_IF_ERROR(decode_properties(r, out.properties));
+  return decode_properties_exactly(out.raw_properties, out.properties);
+}
+
+Status decode_properties_exactly(std::string_view bytes, BasicProperties& out) {
+  Reader r(bytes);
+  RETURN_IF_ERROR(decode_properties(r, out));
   // RabbitMQ's decode_properties ends with `<<>> = R14`: nothing may follow the properties.
   if (r.remaining() != 0) {
     return Status(StatusCode::kSyntaxError, "bytes after the content header properties");

@@ -40,6 +40,9 @@ Status decode_content_header(std::string_view payload, ContentHeader& out);
 void encode_properties(const BasicProperties& properties, Writer& w);
 // Decodes flags + properties from `r`.
 Status decode_properties(Reader& r, BasicProperties& out);
+// Decodes flags + properties that must fill `bytes` exactly (a content header's properties
+// as received, ContentHeader::raw_properties). Errors: as decode_content_header.
+Status decode_properties_exactly(std::string_view bytes, BasicProperties& out);
 
 // Appends a whole content header payload: class id, weight 0, body size, then properties as
 // already-encoded bytes (from encode_properties or ContentHeader::raw_properties).

@@ -29,6 +29,8 @@ constexpr uint16_t kPublishMethod = 40;
 constexpr uint64_t kMaxBodyReserve = 1 << 20;
 // A content header's class id, weight and body size, before its properties.
 constexpr size_t kHeaderPrefixSize = 12;
+// rabbit_channel's reply to a method that arrives while a tx.commit is in progress (504).
+constexpr const char* kCommittingText = "unexpected command while processing 'tx.commit'";
 
 spdlog::logger& logger() { return module_logger("amqp"); }
 
@@ -143,6 +145,14 @@ MethodError AmqpChannel::on_method(const protocol::Frame& frame) {
   if (state_ == State::kStarting && !std::holds_alternative<protocol::ChannelOpen>(method)) {
     return MethodError{channel_error("expected 'channel.open'"), class_id, method_id};
   }
+  if (committing_ && std::holds_alternative<protocol::ChannelClose>(method)) {
+    committing_ = false;  // the commit-ok is never sent (the messages stay queued)
+  }
+  // basic.publish is checked when its content is complete (finish_publish), where RabbitMQ's
+  // channel process sees it.
+  if (committing_ && !std::holds_alternative<protocol::BasicPublish>(method)) {
+    return MethodError{channel_error(kCommittingText), class_id, method_id};
+  }
   if (auto* publish = std::get_if<protocol::BasicPublish>(&method)) {
     publish_ = std::move(*publish);
     pending_ = std::make_shared<broker::StoredMessage>();
@@ -223,25 +233,16 @@ MethodError AmqpChannel::on_content_body(const protocol::Frame& frame) {
   return {};
 }
 
-Status AmqpChannel::decode_properties(broker::StoredMessage& message) const {
-  protocol::Reader r(message.wire_properties);
-  RETURN_IF_ERROR(protocol::decode_properties(r, message.message.properties));
-  // RabbitMQ's decode_properties ends with `<<>> = R14`: nothing may follow the properties.
-  if (r.remaining() != 0) {
-    return Status(StatusCode::kSyntaxError, "bytes after the content header properties");
-  }
-  return Status();
-}
-
-Status AmqpChannel::check_publish_target() const {
-  const broker::ConnectionPtr& conn = connection_.broker_connection();
-  if (!conn->trusted()) {
-    RETURN_IF_ERROR(connection_.core().access().check(conn->user(), conn->vhost()->name(),
-                                                      broker::Permission::kWrite, "exchange",
-                                                      publish_.exchange));
-  }
-  broker::RouteResult ignored;
-  return conn->vhost()->route(publish_.exchange, broker::RoutingInput{}, ignored);
+void AmqpChannel::begin_commit() {
+  committing_ = true;
+  connection_.post([number = number_](AmqpConnection& connection) {
+    if (!connection.is_open()) return;
+    AmqpChannel* ch = connection.channel(number);
+    // Closed meanwhile (or replaced by a new channel with the number): nothing to answer.
+    if (ch == nullptr || !ch->committing_ || ch->state() != State::kOpen) return;
+    ch->committing_ = false;
+    ch->send(protocol::TxCommitOk{});
+  });
 }
 
 MethodError AmqpChannel::finish_publish() {
@@ -251,14 +252,17 @@ MethodError AmqpChannel::finish_publish() {
     discard_ = false;
     return {};
   }
+  if (committing_) return MethodError{channel_error(kCommittingText), kBasicClass, kPublishMethod};
   if (Status s = core_->check_message_size(pending_body_size_); !s.ok()) {
     return MethodError{std::move(s), kBasicClass, kPublishMethod};
   }
-  if (Status s = decode_properties(*message); !s.ok()) {
+  if (Status s = protocol::decode_properties_exactly(message->wire_properties,
+                                                     message->message.properties);
+      !s.ok()) {
     // RabbitMQ checks the exchange (write permission, existence, internal) before it decodes
     // the properties; undecodable properties then crash its channel process, which closes
     // the connection with a bare 541 INTERNAL_ERROR naming no method (observed on 3.10.8).
-    if (Status target = check_publish_target(); !target.ok()) {
+    if (Status target = core_->check_publish_target(publish_.exchange); !target.ok()) {
       return MethodError{std::move(target), kBasicClass, kPublishMethod};
     }
     logger().error("channel {}: undecodable content header properties: {}", number_, s.message());

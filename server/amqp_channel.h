@@ -56,6 +56,13 @@ class AmqpChannel final : public broker::ChannelSink {
   // basic.get-ok with the message's content, as one write.
   void send_get_ok(const broker::GetResult& result);
 
+  // tx.commit that delivered messages: RabbitMQ's channel is then "committing" until the
+  // queues confirm them, and answers any method but channel.close with 504 "unexpected
+  // command while processing 'tx.commit'". Burrow's queues took the messages already, so the
+  // window is the rest of the input being handled: commit-ok goes out from a task posted to
+  // the connection, which runs after it (as a pipelined method reaches RabbitMQ in time).
+  void begin_commit();
+
   template <typename M>
   void send(const M& method) {
     connection_.out().write(
@@ -79,11 +86,6 @@ class AmqpChannel final : public broker::ChannelSink {
   MethodError on_method(const protocol::Frame& frame);
   MethodError on_content_header(const protocol::Frame& frame);
   MethodError on_content_body(const protocol::Frame& frame);
-  // Decodes the properties kept as bytes in `message.wire_properties` (finish_publish).
-  Status decode_properties(broker::StoredMessage& message) const;
-  // The publish's exchange as RabbitMQ checks it before decoding properties: write
-  // permission, then existence and internal (403/404).
-  Status check_publish_target() const;
   MethodError finish_publish();
   // basic.ack or basic.nack for a publisher confirm.
   void send_confirm(uint64_t seq, bool multiple, bool ack);
@@ -108,6 +110,8 @@ class AmqpChannel final : public broker::ChannelSink {
   // Assembling a content that is dropped: its publish arrived while closing, or its body
   // overran its header (then body_remaining_ is set so the content never completes).
   bool discard_ = false;
+  // Between a tx.commit that delivered messages and its commit-ok (begin_commit).
+  bool committing_ = false;
 
   // Confirms held back by fault injection (delay_confirms), in sequence order; on_confirm
   // adds from broker threads.

@@ -44,10 +44,13 @@ void hit(const char* name);
 //   relay.after_local_write   that batch is durable, rows not yet forgotten in memory
 //   relay.after_upstream_confirm  an upstream confirmed rows, their deletes not written
 //   inbox.after_commit        a handler's state and message id are committed, not acked
+// and in the queues (broker/classic_queue.cc):
+//   queue.before_dead_letter_write  dead letters routed in memory, their batch (the copies
+//                                   in the target queues + the source's deletes) not filled
 inline constexpr std::string_view kKillPoints[] = {
     "writer.before_wal_write",      "writer.after_wal_write",   "writer.after_fsync",
     "writer.mid_completions",       "relay.before_local_write", "relay.after_local_write",
-    "relay.after_upstream_confirm", "inbox.after_commit",
+    "relay.after_upstream_confirm", "inbox.after_commit",       "queue.before_dead_letter_write",
 };
 
 // The environment variable arm_kill_point_from_env() reads.

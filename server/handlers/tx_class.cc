@@ -12,8 +12,12 @@ Status handle(AmqpChannel& ch, const protocol::TxSelect&) {
 }
 
 Status handle(AmqpChannel& ch, const protocol::TxCommit&) {
-  RETURN_IF_ERROR(ch.core()->tx_commit());
-  ch.send(protocol::TxCommitOk{});
+  ASSIGN_OR_RETURN(const bool reached_queues, ch.core()->tx_commit());
+  if (reached_queues) {
+    ch.begin_commit();  // commit-ok after the input being handled (504 for what it holds)
+  } else {
+    ch.send(protocol::TxCommitOk{});
+  }
   return Status();
 }
 

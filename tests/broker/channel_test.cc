@@ -1011,6 +1011,33 @@ TEST(Channel, TxChannelStaysTransactionalAfterCommit) {
   EXPECT_EQ(b.counts("q").ready, 2u);
 }
 
+TEST(Channel, TxCommitSaysWhetherAQueueWasReached) {
+  // The AMQP adapter holds commit-ok back (RabbitMQ's "committing" state) only when a
+  // published message reached a queue.
+  TestBroker b;
+  auto& ch = b.open_channel();
+  ASSERT_OK(declare(*ch, "q"));
+  ASSERT_OK(ch->tx_select());
+  auto empty = ch->tx_commit();
+  ASSERT_OK(empty);
+  EXPECT_FALSE(*empty);
+  ASSERT_OK(publish(*ch, "", "nowhere", "unroutable"));
+  auto unroutable = ch->tx_commit();
+  ASSERT_OK(unroutable);
+  EXPECT_FALSE(*unroutable);
+  ASSERT_OK(publish(*ch, "", "q", "m"));
+  auto routed = ch->tx_commit();
+  ASSERT_OK(routed);
+  EXPECT_TRUE(*routed);
+  auto r = get_message(*ch, "q", /*no_ack=*/false);
+  ASSERT_TRUE(r);
+  ASSERT_OK(ch->ack(r->delivery_tag, false));
+  auto acks_only = ch->tx_commit();
+  ASSERT_OK(acks_only);
+  EXPECT_FALSE(*acks_only);
+  EXPECT_EQ(b.counts("q").unacked, 0u);
+}
+
 TEST(Channel, TxAcksApplyAtCommit) {
   TestBroker b;
   auto& ch = b.open_channel();
@@ -1074,7 +1101,7 @@ TEST(Channel, TxAckOfAnUnknownTagFailsAtOnce) {
 TEST(Channel, TxCommitOrRollbackWithoutSelectIs406) {
   TestBroker b;
   auto& ch = b.open_channel();
-  Status commit = ch->tx_commit();
+  Status commit = ch->tx_commit().status();
   EXPECT_EQ(commit.code(), StatusCode::kPreconditionFailed);
   EXPECT_EQ(commit.message(), "channel is not transactional");
   Status rollback = ch->tx_rollback();
@@ -1089,7 +1116,7 @@ TEST(Channel, TxSelectOnAConfirmChannelIs406) {
   Status s = ch->tx_select();
   EXPECT_EQ(s.code(), StatusCode::kPreconditionFailed);
   EXPECT_EQ(s.message(), "cannot switch from confirm to tx mode");
-  EXPECT_EQ(ch->tx_commit().message(), "channel is not transactional");
+  EXPECT_EQ(ch->tx_commit().status().message(), "channel is not transactional");
 }
 
 TEST(Channel, TxPublishToAMissingExchangeFailsAtPublish) {

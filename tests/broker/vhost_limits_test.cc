@@ -1,8 +1,6 @@
 // Tests for RabbitMQ's vhost limits (max-queues, max-connections: rabbitmqctl set_vhost_limits)
 // and the consumers-per-channel limit (Options::consumer_max_per_channel), with RabbitMQ's
 // codes and texts.
-#include <filesystem>
-#include <random>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -10,6 +8,7 @@
 #include "broker/broker_core.h"
 #include "broker/connection.h"
 #include "tests/broker/test_broker.h"
+#include "tests/storage/temp_dir.h"
 
 namespace burrow::broker::testing {
 namespace {
@@ -116,28 +115,12 @@ TEST(VHostLimits, MaxConnectionsRefusesTheNextConnectionWith530) {
   EXPECT_OK(b.core().connect(ConnectInfo{"guest", "/"}));
 }
 
-// A fresh directory under the system temp dir, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("burrow-limits-" + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using storage::testing::TempDir;
 
 TEST(VHostLimits, LimitsSurviveARestart) {
   TempDir dir;
   Options options;
-  options.data_dir = dir.str();
+  options.data_dir = dir.path();
   options.durability = Durability::kOs;
   options.worker_threads = 1;
   {

@@ -1066,14 +1066,9 @@ class TxCommitInProgressTest(RawTestCase):
     always arrives in time (40 of 40 runs with 1 message, every run with 100).
     """
 
-    # DIVERGENCE (Burrow), the tests that expect a 504 or no commit-ok: burrowd commits
-    # synchronously (server/handlers/tx_class.cc sends TxCommitOk at once), so the pipelined
-    # method just runs. Fix: when broker tx_commit() delivered at least one message, mark the
-    # channel committing and send commit-ok from a task posted to the connection
-    # (AmqpConnection::post) so it runs after the input batch being parsed; in
-    # AmqpChannel::on_method() (server/amqp_channel.cc), while committing, answer any method
-    # but channel.close with channel_error("unexpected command while processing 'tx.commit'")
-    # naming that method, and let channel.close drop the pending commit-ok.
+    # burrowd commits synchronously; it answers commit-ok from a task posted after the input
+    # it is handling (server/amqp_channel.cc, AmqpChannel::begin_commit), so a method in the
+    # same write sees the commit in progress as on RabbitMQ.
 
     IN_PROGRESS = "CHANNEL_ERROR - unexpected command while processing 'tx.commit'"
 
@@ -1092,8 +1087,6 @@ class TxCommitInProgressTest(RawTestCase):
                 + harness.header_frame(1, len(body))
                 + harness.body_frame(1, body)) * count
 
-    @harness.burrow_diverges('burrowd commits synchronously: a method pipelined after '
-                             'tx.commit runs instead of getting 504 (server/handlers/tx_class.cc)')
     def test_method_sent_with_the_commit_is_504(self):
         cases = [
             ('basic.qos', harness.basic_qos(1, 5), (60, 10)),
@@ -1106,8 +1099,6 @@ class TxCommitInProgressTest(RawTestCase):
                 conn.send(self.publishes(queue, 1) + method_frame(1, 90, 20) + request)
                 self.assert_connection_error(conn, (504, self.IN_PROGRESS) + ids)
 
-    @harness.burrow_diverges('burrowd commits synchronously: a method pipelined after '
-                             'tx.commit runs instead of getting 504 (server/handlers/tx_class.cc)')
     def test_channel_close_sent_with_the_commit_is_answered(self):
         """channel.close is allowed; the commit-ok is never sent, the messages are queued."""
         conn, queue = self.tx_channel()
