@@ -434,6 +434,36 @@ BENCHMARK(BM_HandoffFloor)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// The machine's core-to-core latency: two threads pass one cache line back and forth (each
+// waits, spinning, for the other's store). items_per_second is round trips per second;
+// the `round_trip` counter is the time of one, in seconds ("300n" = 300 ns). Every hand-off between
+// a publishing thread and a delivering one pays this latency for each cache line it moves, so the
+// in-process figures above rise and fall with it (docs/benchmarks.md section 22).
+void BM_CoreToCoreRoundTrip(benchmark::State& state) {
+  const int64_t n = 1000000;
+  alignas(64) std::atomic<int> flag{0};
+  for (auto _ : state) {
+    std::thread echo([&] {
+      for (int64_t i = 0; i < n; ++i) {
+        while (flag.load(std::memory_order_acquire) != 1) {
+        }
+        flag.store(0, std::memory_order_release);
+      }
+    });
+    for (int64_t i = 0; i < n; ++i) {
+      flag.store(1, std::memory_order_release);
+      while (flag.load(std::memory_order_acquire) != 0) {
+      }
+    }
+    echo.join();
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+  state.counters["round_trip"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * n),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_CoreToCoreRoundTrip)->UseRealTime()->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -157,6 +157,12 @@ Result<QueueDeclareResult> Channel::declare_queue(QueueDeclareRequest request) {
   bool server_named = false;
   // A passive declare of "" looks for a queue named "" (no last-queue shortcut), as RabbitMQ.
   if (request.name.empty() && !request.passive) {
+    // rabbit_channel: a type that names its queues itself refuses, before anything else.
+    auto type = queue_type_for(request.arguments, "");
+    if (type.ok() && !(*type)->allows_server_named()) {
+      return precondition_failed(
+          fmt::format("Cannot declare a server-named queue for type {}", (*type)->module()));
+    }
     request.name = generate_name("amq.gen-");
     server_named = true;
   }
@@ -380,11 +386,17 @@ void Channel::enqueue_routed(const RouteResult& result, std::string_view exchang
                              const StoredMessagePtr& message, const EnqueueOptions& options,
                              uint64_t seq) {
   // A persistent message is confirmed once every durable queue that took it has it on disk
-  // (the gate counts the store writes); anything else is confirmed at once.
+  // (the gate counts the store writes), and so is any message a quorum queue took (it stores
+  // every message); anything else is confirmed at once.
   std::shared_ptr<ConfirmGate> gate;
   EnqueueOptions opts = options;
   opts.collect = collect_;
-  if (seq != 0 && message->persistent() && connection_->core().persistence() != nullptr) {
+  auto stored = [&] {
+    return message->persistent() ||
+           std::any_of(result.queues.begin(), result.queues.end(),
+                       [](const QueuePtr& q) { return q->type().semantics().store_every_message; });
+  };
+  if (seq != 0 && connection_->core().persistence() != nullptr && stored()) {
     std::weak_ptr<Channel> weak = weak_from_this();
     gate = std::make_shared<ConfirmGate>([weak, seq](bool ok) {
       if (auto self = weak.lock()) {
@@ -568,6 +580,7 @@ Result<std::string> Channel::consume(ConsumeRequest request,
     RETURN_IF_ERROR(authorize(Permission::kRead, "queue", name));
   }
   ASSIGN_OR_RETURN(QueuePtr queue, resolve_queue(request.queue));
+  RETURN_IF_ERROR(queue->type().check_consume(queue->resource(), credit_.limit() > 0));
   ConsumerSettings settings;
   settings.tag = request.tag.empty() ? generate_name("amq.ctag-") : std::move(request.tag);
   settings.no_ack = request.no_ack;
@@ -627,6 +640,7 @@ Status Channel::get(std::string_view queue, bool no_ack,
     RETURN_IF_ERROR(authorize(Permission::kRead, "queue", name));
   }
   ASSIGN_OR_RETURN(QueuePtr q, resolve_queue(queue));
+  RETURN_IF_ERROR(q->type().check_get(q->resource(), q->arguments().single_active_consumer));
   uint32_t remaining = 0;
   ASSIGN_OR_RETURN(std::optional<QueueEntry> entry, q->get(no_ack, remaining));
   std::lock_guard lock(mu_);

@@ -34,6 +34,18 @@ StoredMessagePtr with_delivery_count(const StoredMessagePtr& message, uint32_t c
   return copy;
 }
 
+// `message` without the x-delivery-count header a quorum queue adds to what it hands out:
+// RabbitMQ adds it to deliveries only, so a dead letter does not carry it.
+StoredMessagePtr without_delivery_count(StoredMessagePtr message) {
+  const auto& headers = message->message.properties.headers;
+  if (!headers || !headers->contains("x-delivery-count")) return message;
+  auto copy = std::make_shared<StoredMessage>(*message);
+  copy->message.properties.headers->erase("x-delivery-count");
+  if (copy->message.properties.headers->empty()) copy->message.properties.headers.reset();
+  copy->wire_properties.clear();
+  return copy;
+}
+
 // The position of `seq` in a bucket (buckets are sorted by sequence), or where it would go.
 std::deque<QueueEntry>::iterator seq_position(std::deque<QueueEntry>& bucket, uint64_t seq) {
   return std::lower_bound(bucket.begin(), bucket.end(), seq,
@@ -56,11 +68,15 @@ std::string_view death_reason_name(DeathReason reason) {
   return "unknown";
 }
 
-ClassicQueue::ClassicQueue(QueueSettings settings, QueueArguments arguments, QueueContext context)
-    : Queue(std::move(settings), std::move(arguments)),
+ClassicQueue::ClassicQueue(QueueSettings settings, QueueArguments arguments, const QueueType& type,
+                           QueueContext context)
+    : Queue(std::move(settings), std::move(arguments), type),
       context_(std::move(context)),
       has_dlx_(arguments_.dead_letter_exchange.has_value()) {
   buckets_.resize(arguments_.max_priority ? size_t{*arguments_.max_priority} + 1 : 1);
+  // Quorum queues: messages returned by a consumer that went away wait in a bucket above the
+  // others, served first in the order they came back (rabbit_fifo's returns).
+  if (type_.semantics().requeue_at_back) buckets_.resize(buckets_.size() + 1);
   packs_ = std::vector<PackLog>(buckets_.size());
   if (context_.persistence != nullptr) written_ = std::make_shared<std::atomic<uint64_t>>(0);
 }
@@ -217,7 +233,7 @@ Status ClassicQueue::load_paged(std::unique_lock<std::mutex>& lock,
   size_t next = 0;
   for (uint64_t seq : seqs) {
     const bool found = next < loaded->size() && (*loaded)[next].seq == seq;
-    for (auto& bucket : buckets_) {
+    for (auto& bucket : std::span(buckets_).first(sorted_buckets())) {
       auto it = seq_position(bucket, seq);
       if (it == bucket.end() || it->seq != seq || !paged_out(*it)) continue;
       if (found) {
@@ -301,9 +317,28 @@ void ClassicQueue::collect_dead(Effects& fx, QueueEntry& entry, DeathReason reas
   if (!has_dlx_) return;
   load_one_locked(entry);
   if (entry.message) {
+    if (type_.semantics().delivery_count_header) {
+      entry.message = without_delivery_count(std::move(entry.message));
+    }
     fx.dead.push_back(DeadLetter{std::move(entry.message), reason});
     counters_.dead_lettered++;
   }
+}
+
+void ClassicQueue::move_to_back_locked(QueueEntry& entry, Effects& fx) {
+  QueueEntry old_place;
+  old_place.seq = entry.seq;
+  old_place.persisted = entry.persisted;
+  entry.seq = next_seq_++;
+  entry.priority = 0;
+  if (!entry.persisted) return;
+  // Stored again under its new position, with its delivery count, before the old record is
+  // deleted (after the lock, in submission order): a crash between the two writes leaves it
+  // twice, and it is delivered again - at least once, never lost.
+  persisted_live_.insert(entry.seq);
+  context_.persistence->put_message(context_.queue_id, entry, nullptr, nullptr, nullptr);
+  fx.delivered.emplace_back(entry.seq, entry.delivery_count);
+  forget_locked(fx, old_place);
 }
 
 void ClassicQueue::forget_locked(Effects& fx, const QueueEntry& entry) {
@@ -356,6 +391,25 @@ void ClassicQueue::apply(Effects fx) {
   store->delete_messages(context_.queue_id, fx.deleted, fx.new_head, &collect);
   BURROW_KILL_POINT("queue.before_dead_letter_write");
   store->fill(slot, std::move(collect));
+}
+
+bool ClassicQueue::over_soft_limit_locked() {
+  // rabbit_fifo (3.10): once the ready messages are over a limit, publishers are refused
+  // until the queue is down to 80 % of every limit.
+  auto over = [&](const std::optional<int64_t>& limit, uint64_t value) {
+    return limit && static_cast<int64_t>(value) > *limit;
+  };
+  auto below_soft = [&](const std::optional<int64_t>& limit, uint64_t value) {
+    return !limit || static_cast<int64_t>(value) <= *limit * 8 / 10;
+  };
+  if (over(arguments_.max_length, ready_count_) ||
+      over(arguments_.max_length_bytes, ready_bytes_)) {
+    refusing_publishes_ = true;
+  } else if (refusing_publishes_ && below_soft(arguments_.max_length, ready_count_) &&
+             below_soft(arguments_.max_length_bytes, ready_bytes_)) {
+    refusing_publishes_ = false;
+  }
+  return refusing_publishes_;
 }
 
 bool ClassicQueue::would_overflow_locked(size_t body_size) const {
@@ -519,7 +573,10 @@ void ClassicQueue::enqueue_batch(std::span<const StoredMessagePtr> messages,
 EnqueueOutcome ClassicQueue::enqueue_locked(StoredMessagePtr message, const EnqueueOptions& options,
                                             TimeMs now, Effects& fx) {
   // reject-publish(-dlx) refuses a message that would not fit, before any delivery attempt.
-  if (arguments_.overflow != Overflow::kDropHead && would_overflow_locked(message->body_size())) {
+  // Quorum queues refuse only once over the limit (their soft limit).
+  if (arguments_.overflow != Overflow::kDropHead &&
+      (type_.semantics().soft_length_limit ? over_soft_limit_locked()
+                                           : would_overflow_locked(message->body_size()))) {
     if (arguments_.overflow == Overflow::kRejectPublishDlx) {
       if (has_dlx_) fx.dead.push_back(DeadLetter{std::move(message), DeathReason::kMaxlen});
     }
@@ -543,7 +600,8 @@ EnqueueOutcome ClassicQueue::enqueue_locked(StoredMessagePtr message, const Enqu
   // see it (so its ack's delete is always written after it); the publisher's confirm
   // waits for it through the gate. One that expires at once is never written.
   const bool expires_now = ttl && *ttl == 0 && !ready_empty_locked();
-  if (context_.persistence != nullptr && entry.message->persistent() && !expires_now) {
+  if (context_.persistence != nullptr &&
+      (entry.message->persistent() || type_.semantics().store_every_message) && !expires_now) {
     entry.persisted = true;
     persisted_live_.insert(entry.seq);
   }
@@ -609,6 +667,11 @@ Result<std::optional<QueueEntry>> ClassicQueue::get(bool no_ack, uint32_t& remai
     }
     if (!ready_empty_locked()) {
       out = pop_head_locked();
+      // Quorum queues: every basic.get says how often the message came back (0 the first
+      // time), rabbit_fifo_client:dequeue/3.
+      if (type_.semantics().delivery_count_header) {
+        out->message = with_delivery_count(out->message, out->delivery_count);
+      }
       out->delivery_count++;
       if (!no_ack) unacked_++;
       (no_ack ? counters_.get_no_ack : counters_.get)++;
@@ -664,8 +727,13 @@ Status ClassicQueue::register_consumer(ConsumerPtr consumer, Effects& fx) {
   // RabbitMQ's queue hands a new consumer what it may take before basic.consume returns
   // (the channel's limiter credit is taken then): take it here, so a consumer registered
   // next on the same channel cannot take a global prefetch first. The drain hands these
-  // over (after consume-ok: the caller holds the channel's delivery lock). An expired or
-  // paged-out head is left to the drain.
+  // over (after consume-ok: the caller holds the channel's delivery lock).
+  assign_ready_locked(fx);
+  return Status();
+}
+
+void ClassicQueue::assign_ready_locked(Effects& fx) {
+  // An expired or paged-out head is left to the drain.
   const TimeMs now = context_.clock->now_ms();
   std::vector<uint64_t> paged;
   while (!ready_empty_locked() && assigned_.size() < kDrainBatch) {
@@ -678,7 +746,6 @@ Status ClassicQueue::register_consumer(ConsumerPtr consumer, Effects& fx) {
     assigned_.push_back(Pick{*c, std::move(entry)});
   }
   if (!ready_empty_locked() || !assigned_.empty()) schedule_drain_locked();
-  return Status();
 }
 
 bool ClassicQueue::remove_consumer_locked(const Consumer& consumer) {
@@ -686,7 +753,10 @@ bool ClassicQueue::remove_consumer_locked(const Consumer& consumer) {
                          [&](const ConsumerPtr& c) { return c.get() == &consumer; });
   if (it == consumers_.end()) return false;
   if ((*it)->settings().exclusive) has_exclusive_consumer_ = false;
-  if (arguments_.single_active_consumer && it == consumers_.begin() && (*it)->unacked() > 0) {
+  // Classic: the next single active consumer waits until the messages the active one holds
+  // are back. A quorum queue activates it at once (rabbit_fifo cancels, then returns).
+  if (arguments_.single_active_consumer && it == consumers_.begin() && (*it)->unacked() > 0 &&
+      !type_.semantics().requeue_at_back) {
     sac_waiting_for_ = *it;
   }
   consumers_.erase(it);
@@ -736,8 +806,21 @@ void ClassicQueue::detach(std::span<const Consumer* const> consumers,
       return true;
     });
     if (!undelivered.empty()) return_undelivered_locked(std::move(undelivered), counted_unacked);
-    if (!deleted_ && !unacked.empty()) requeue_locked(std::move(unacked), true, fx);
-    for (const Consumer* c : consumers) now_unused = remove_consumer_locked(*c) || now_unused;
+    if (type_.semantics().requeue_at_back) {
+      // rabbit_fifo: a closing channel's consumers are cancelled first - the next single
+      // active consumer takes over and is served from the queue at once - and then their
+      // unacked messages come back, ahead of every ready one.
+      for (const Consumer* c : consumers) now_unused = remove_consumer_locked(*c) || now_unused;
+      if (!deleted_) assign_ready_locked(fx);
+      if (!deleted_ && !unacked.empty()) {
+        requeue_locked(std::move(unacked), true, Return::kConsumerGone, fx);
+      }
+    } else {
+      if (!deleted_ && !unacked.empty()) {
+        requeue_locked(std::move(unacked), true, Return::kConsumerGone, fx);
+      }
+      for (const Consumer* c : consumers) now_unused = remove_consumer_locked(*c) || now_unused;
+    }
     check_sac_handover_locked();
   }
   apply(std::move(fx));
@@ -829,7 +912,7 @@ void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered,
   {
     std::lock_guard lock(mu_);
     unacked_ -= std::min<uint32_t>(unacked_, static_cast<uint32_t>(entries.size()));
-    if (!deleted_) requeue_locked(std::move(entries), redelivered, fx);
+    if (!deleted_) requeue_locked(std::move(entries), redelivered, Return::kRequeue, fx);
     // Only now, with the entries back and the lock held, is their credit free: a drain
     // cannot hand a later message to it first. Before the single-active-consumer check,
     // which reads the consumer's unacked count.
@@ -840,15 +923,18 @@ void ClassicQueue::requeue(std::vector<QueueEntry> entries, bool redelivered,
   apply(std::move(fx));
 }
 
-void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelivered, Effects& fx) {
+void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelivered, Return how,
+                                  Effects& fx) {
   {
-    if (arguments_.delivery_limit && redelivered) {
-      // Burrow's x-delivery-limit: past the limit a message is dead-lettered with reason
-      // delivery_limit; below it, it carries x-delivery-count, as on RabbitMQ's quorum queues.
+    if ((arguments_.delivery_limit || type_.semantics().delivery_count_header) && redelivered) {
+      // x-delivery-limit (Burrow's extension on classic queues): past the limit a message is
+      // dead-lettered with reason delivery_limit; below it, it carries x-delivery-count, as
+      // on quorum queues, where every return carries it.
       std::vector<QueueEntry> keep;
       keep.reserve(entries.size());
       for (auto& e : entries) {
-        if (static_cast<int64_t>(e.delivery_count) > *arguments_.delivery_limit) {
+        if (arguments_.delivery_limit &&
+            static_cast<int64_t>(e.delivery_count) > *arguments_.delivery_limit) {
           collect_dead(fx, e, DeathReason::kDeliveryLimit);
         } else {
           e.message = with_delivery_count(e.message, e.delivery_count);
@@ -857,7 +943,30 @@ void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelive
       }
       entries = std::move(keep);
     }
-    reinsert_locked(std::move(entries), redelivered);
+    if (!type_.semantics().requeue_at_back) {
+      reinsert_locked(std::move(entries), redelivered);
+    } else if (how == Return::kRequeue) {
+      // Quorum queues: a requeued message goes to the back, as if published again.
+      for (auto& e : entries) {
+        e.redelivered = e.redelivered || redelivered;
+        move_to_back_locked(e, fx);
+        ++ready_count_;
+        ready_bytes_ += e.body_size;
+        charge_locked(e);
+        buckets_[0].push_back(std::move(e));
+      }
+    } else {
+      // Quorum queues: a gone consumer's messages go ahead of every ready one, in the order
+      // they were delivered.
+      for (auto& e : entries) {
+        e.redelivered = e.redelivered || redelivered;
+        e.priority = static_cast<uint8_t>(buckets_.size() - 1);
+        ++ready_count_;
+        ready_bytes_ += e.body_size;
+        charge_locked(e);
+        buckets_.back().push_back(std::move(e));
+      }
+    }
     // A requeued message whose TTL passed meanwhile is dropped at once (it is at the head).
     expire_heads_locked(context_.clock->now_ms(), fx);
     // Requeued messages count towards the limits again (rabbit_amqqueue_process
@@ -882,7 +991,17 @@ void ClassicQueue::return_undelivered_locked(std::vector<QueueEntry> entries,
   for (auto& e : entries) {
     if (e.delivery_count > 0) e.delivery_count--;
   }
-  reinsert_locked(std::move(entries), /*mark_redelivered=*/false);
+  if (type_.semantics().requeue_at_back) {
+    // They left the heads of their buckets in this order: put them back there.
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+      ++ready_count_;
+      ready_bytes_ += it->body_size;
+      charge_locked(*it);
+      buckets_[it->priority].push_front(std::move(*it));
+    }
+  } else {
+    reinsert_locked(std::move(entries), /*mark_redelivered=*/false);
+  }
   arm_ttl_timer_locked();
   if (!consumers_.empty()) schedule_drain_locked();
 }

@@ -1,6 +1,10 @@
 // The classic queue: RabbitMQ's default queue type. FIFO (per priority with x-max-priority),
 // requeue in place, TTL at the head, length limits with overflow modes, dead-lettering, single
 // active consumer, consumer priorities, x-expires, and Burrow's x-delivery-limit.
+//
+// The same engine serves quorum queues: where they differ (every message stored, requeue at
+// the back and returns at the front, x-delivery-count, the soft length limit) it follows its
+// type's QueueType::Semantics.
 #pragma once
 
 #include <atomic>
@@ -30,7 +34,8 @@ namespace burrow::broker {
 // after it is released.
 class ClassicQueue final : public Queue {
  public:
-  ClassicQueue(QueueSettings settings, QueueArguments arguments, QueueContext context);
+  ClassicQueue(QueueSettings settings, QueueArguments arguments, const QueueType& type,
+               QueueContext context);
   ~ClassicQueue() override;
 
   EnqueueOutcome enqueue(StoredMessagePtr message, const EnqueueOptions& options) override;
@@ -116,8 +121,23 @@ class ClassicQueue final : public Queue {
   void push_ready_locked(QueueEntry entry) REQUIRES(mu_);
   void insert_ready_locked(QueueEntry entry) REQUIRES(mu_);
   void reinsert_locked(std::vector<QueueEntry> entries, bool mark_redelivered) REQUIRES(mu_);
-  // requeue() under the lock: delivery limits, reinsertion, drop-head.
-  void requeue_locked(std::vector<QueueEntry> entries, bool redelivered, Effects& fx) REQUIRES(mu_);
+  // How entries come back: requeued by the client (nack, reject, recover), or returned
+  // because their consumer's channel went away. Only quorum queues tell them apart.
+  enum class Return : uint8_t { kRequeue, kConsumerGone };
+  // requeue() and detach() under the lock: delivery limits, reinsertion, drop-head.
+  void requeue_locked(std::vector<QueueEntry> entries, bool redelivered, Return how, Effects& fx)
+      REQUIRES(mu_);
+  // Quorum queues' requeue: the entry takes the next sequence number (its store record is
+  // written again under it and the old one deleted).
+  void move_to_back_locked(QueueEntry& entry, Effects& fx) REQUIRES(mu_);
+  // Buckets kept in sequence order (all but a quorum queue's returns bucket).
+  size_t sorted_buckets() const REQUIRES(mu_) {
+    return type_.semantics().requeue_at_back ? buckets_.size() - 1 : buckets_.size();
+  }
+  // Quorum queues' reject-publish: whether a publish is refused now (updates the state).
+  bool over_soft_limit_locked() REQUIRES(mu_);
+  // Takes ready heads for consumers with credit, for the drain to hand over.
+  void assign_ready_locked(Effects& fx) REQUIRES(mu_);
   // Removes a consumer; returns whether the queue became unused and is auto-delete.
   bool remove_consumer_locked(const Consumer& consumer) REQUIRES(mu_);
 
@@ -185,6 +205,8 @@ class ClassicQueue final : public Queue {
   std::string pack_scratch_ GUARDED_BY(mu_);  // reused buffer for packing
   size_t ready_count_ GUARDED_BY(mu_) = 0;
   uint64_t ready_bytes_ GUARDED_BY(mu_) = 0;
+  // Quorum queues' reject-publish: refusing since the queue went over a limit.
+  bool refusing_publishes_ GUARDED_BY(mu_) = false;
   // Messages a consumer took at enqueue (RabbitMQ delivers to a waiting consumer without
   // queueing); the next drain hands them over.
   std::vector<Pick> assigned_ GUARDED_BY(mu_);

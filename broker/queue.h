@@ -1,5 +1,5 @@
-// The queue abstraction. Queue types (classic now; quorum and stream later, as in RabbitMQ's
-// x-queue-type) are implementations of this interface, not flags inside one class.
+// The queue abstraction: what channels, the vhost and management see of a queue. Its
+// QueueType (broker/queue_type.h) holds what is fixed per x-queue-type.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@
 #include "broker/consumer.h"
 #include "broker/queue_arguments.h"
 #include "broker/queue_entry.h"
+#include "broker/queue_type.h"
 
 namespace burrow::broker {
 
@@ -107,8 +108,8 @@ struct EnqueueOptions {
 // state with their own lock and never call out (to channels, hooks) while holding it.
 class Queue : public std::enable_shared_from_this<Queue> {
  public:
-  Queue(QueueSettings settings, QueueArguments arguments)
-      : settings_(std::move(settings)), arguments_(std::move(arguments)) {}
+  Queue(QueueSettings settings, QueueArguments arguments, const QueueType& type)
+      : settings_(std::move(settings)), arguments_(std::move(arguments)), type_(type) {}
   virtual ~Queue() = default;
   Queue(const Queue&) = delete;
   Queue& operator=(const Queue&) = delete;
@@ -116,6 +117,11 @@ class Queue : public std::enable_shared_from_this<Queue> {
   const QueueSettings& settings() const { return settings_; }
   const QueueArguments& arguments() const { return arguments_; }
   const std::string& name() const { return settings_.name; }
+  const QueueType& type() const { return type_; }
+  // RabbitMQ's rendering of the queue in error texts: "queue 'q' in vhost '/'".
+  std::string resource() const {
+    return "queue '" + settings_.name + "' in vhost '" + settings_.vhost + "'";
+  }
 
   // Takes a published message. Deliveries to consumers happen later, on the executor.
   virtual EnqueueOutcome enqueue(StoredMessagePtr message, const EnqueueOptions& options) = 0;
@@ -185,12 +191,14 @@ class Queue : public std::enable_shared_from_this<Queue> {
  protected:
   const QueueSettings settings_;
   const QueueArguments arguments_;
+  const QueueType& type_;
 };
 
 using QueuePtr = std::shared_ptr<Queue>;
 
 // Creates a queue of the type its arguments name (x-queue-type; classic by default),
-// validating its arguments. Errors: 406 with RabbitMQ's texts.
+// validating its properties and arguments (QueueType::validate). Errors: 406 with RabbitMQ's
+// texts.
 Result<QueuePtr> make_queue(QueueSettings settings, QueueContext context);
 
 }  // namespace burrow::broker

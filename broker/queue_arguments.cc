@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 
+#include "base/status_macros.h"
 #include "broker/arguments.h"
 
 namespace burrow::broker {
@@ -86,14 +87,14 @@ constexpr std::array<std::string_view, 8> kOtherQueueTypeArgs = {
     "x-quorum-initial-group-size", "x-initial-cluster-size",
     "x-queue-leader-locator",      "x-stream-max-segment-size-bytes"};
 
-}  // namespace
-
-Result<QueueArguments> parse_queue_arguments(const FieldTable& args, std::string_view resource) {
-  QueueArguments out;
+// The arguments classic and quorum queues share, the first of rabbit_amqqueue:declare_args/0
+// in its order: x-expires, x-message-ttl, the dead-letter exchange and routing key, the
+// length limits.
+Status parse_shared_arguments(const FieldTable& args, std::string_view resource,
+                              QueueArguments& out) {
   auto fail = [&](std::string_view key, const std::string& term) {
     return precondition_failed(fmt::format("invalid arg '{}' for {}: {}", key, resource, term));
   };
-  // Checked in rabbit_amqqueue:declare_args/0's order, so the first error matches.
   if (const FieldValue* v = args.find("x-expires")) {
     if (auto e = check_expires(*v)) return fail("x-expires", *e);
     out.expires = *v->as_integer();
@@ -122,6 +123,18 @@ Result<QueueArguments> parse_queue_arguments(const FieldTable& args, std::string
     if (auto e = check_non_neg_int(*v)) return fail("x-max-length-bytes", *e);
     out.max_length_bytes = *v->as_integer();
   }
+  return Status();
+}
+
+}  // namespace
+
+Result<QueueArguments> parse_queue_arguments(const FieldTable& args, std::string_view resource) {
+  QueueArguments out;
+  auto fail = [&](std::string_view key, const std::string& term) {
+    return precondition_failed(fmt::format("invalid arg '{}' for {}: {}", key, resource, term));
+  };
+  // Checked in rabbit_amqqueue:declare_args/0's order, so the first error matches.
+  RETURN_IF_ERROR(parse_shared_arguments(args, resource, out));
   if (const FieldValue* v = args.find("x-max-priority")) {
     if (auto e = check_non_neg_int(*v)) return fail("x-max-priority", *e);
     int64_t p = *v->as_integer();
@@ -177,6 +190,111 @@ Result<QueueArguments> parse_queue_arguments(const FieldTable& args, std::string
     }
   }
   return out;
+}
+
+namespace {
+
+// rabbit_quorum_queue:capabilities/0 queue_arguments (3.10.8), in that order: the keys
+// compared on redeclaration.
+constexpr std::array<std::string_view, 15> kQuorumKeys = {"x-dead-letter-exchange",
+                                                          "x-dead-letter-routing-key",
+                                                          "x-dead-letter-strategy",
+                                                          "x-expires",
+                                                          "x-max-length",
+                                                          "x-max-length-bytes",
+                                                          "x-max-in-memory-length",
+                                                          "x-max-in-memory-bytes",
+                                                          "x-overflow",
+                                                          "x-single-active-consumer",
+                                                          "x-queue-type",
+                                                          "x-quorum-initial-group-size",
+                                                          "x-delivery-limit",
+                                                          "x-message-ttl",
+                                                          "x-queue-leader-locator"};
+
+// Keys of the other queue types that a quorum queue refuses (rabbit_amqqueue:
+// check_arguments_key/4, observed on RabbitMQ 3.10.8).
+constexpr std::array<std::string_view, 7> kNotQuorumKeys = {
+    "x-max-priority",         "x-queue-mode", "x-queue-version",
+    "x-queue-master-locator", "x-max-age",    "x-stream-max-segment-size-bytes",
+    "x-initial-cluster-size"};
+
+}  // namespace
+
+Result<QueueArguments> parse_quorum_queue_arguments(const FieldTable& args,
+                                                    std::string_view resource) {
+  QueueArguments out;
+  auto fail = [&](std::string_view key, const std::string& term) {
+    return precondition_failed(fmt::format("invalid arg '{}' for {}: {}", key, resource, term));
+  };
+  // rabbit_amqqueue:declare_args/0's validators, for the keys a quorum queue takes.
+  RETURN_IF_ERROR(parse_shared_arguments(args, resource, out));
+  // Accepted and kept for redeclaration; Burrow keeps every message in memory or pages by
+  // its memory budget, so they change nothing (RabbitMQ 3.10 ignores them too).
+  for (const char* key : {"x-max-in-memory-length", "x-max-in-memory-bytes"}) {
+    if (const FieldValue* v = args.find(key)) {
+      if (auto e = check_non_neg_int(*v)) return fail(key, *e);
+    }
+  }
+  if (const FieldValue* v = args.find("x-overflow")) {
+    if (auto e = check_one_of(*v, {"drop-head", "reject-publish", "reject-publish-dlx"},
+                              "invalid_overflow")) {
+      return fail("x-overflow", *e);
+    }
+    // rabbit_quorum_queue:overflow/3: reject-publish-dlx is not a quorum queue strategy;
+    // RabbitMQ logs a warning and drops heads.
+    out.overflow = *v->get_if<std::string>() == "reject-publish" ? Overflow::kRejectPublish
+                                                                 : Overflow::kDropHead;
+  }
+  if (const FieldValue* v = args.find("x-single-active-consumer")) {
+    if (auto e = check_bool(*v)) return fail("x-single-active-consumer", *e);
+    out.single_active_consumer = *v->get_if<bool>();
+  }
+  if (const FieldValue* v = args.find("x-queue-type")) {
+    if (auto e = check_longstr(*v)) return fail("x-queue-type", *e);
+  }
+  if (const FieldValue* v = args.find("x-quorum-initial-group-size")) {
+    if (auto e = check_int(*v)) return fail("x-quorum-initial-group-size", *e);
+    const int64_t n = *v->as_integer();
+    if (n == 0) return fail("x-quorum-initial-group-size", "{value_zero,0}");
+    if (n < 0) return fail("x-quorum-initial-group-size", fmt::format("{{value_negative,{}}}", n));
+  }
+  if (const FieldValue* v = args.find("x-queue-leader-locator")) {
+    if (auto e = check_one_of(*v, {"client-local", "balanced", "random", "least-leaders"},
+                              "invalid_queue_locator_arg")) {
+      return fail("x-queue-leader-locator", *e);
+    }
+  }
+  if (const FieldValue* v = args.find("x-dead-letter-strategy")) {
+    if (auto e = check_one_of(*v, {"at-most-once", "at-least-once"}, "invalid_dlx_strategy")) {
+      return fail("x-dead-letter-strategy", *e);
+    }
+    if (*v->get_if<std::string>() == "at-least-once") {
+      out.dead_letter_strategy = DeadLetterStrategy::kAtLeastOnce;
+    }
+  }
+  // RabbitMQ 3.10 does not validate x-delivery-limit: an integer is the limit (a negative
+  // one dead-letters at the first return), anything else means no limit.
+  if (const FieldValue* v = args.find("x-delivery-limit")) {
+    if (auto n = v->as_integer()) out.delivery_limit = *n;
+  }
+  for (std::string_view key : kNotQuorumKeys) {
+    if (args.contains(key)) {
+      return precondition_failed(
+          fmt::format("invalid arg '{}' for {} of queue type rabbit_quorum_queue", key, resource));
+    }
+  }
+  return out;
+}
+
+Status check_quorum_queue_arguments_equivalent(const FieldTable& current,
+                                               const FieldTable& received,
+                                               std::string_view resource) {
+  for (std::string_view key : kQuorumKeys) {
+    Status s = assert_arg_equivalence(current, received, key, resource);
+    if (!s.ok()) return s;
+  }
+  return Status();
 }
 
 Status check_dead_letter_exchange_type(const FieldTable& args, std::string_view resource) {
@@ -241,10 +359,10 @@ Result<int64_t> parse_expiration(std::string_view expiration) {
   auto fail = [&](const std::string& term) { return precondition_failed(prefix + term); };
   // `~p` of a two-element error tuple: Erlang breaks it after the comma, indented under the
   // brace, when it does not fit in 80 columns from where it starts.
-  auto tuple = [&](std::string_view tag, std::string_view value) {
-    std::string flat = fmt::format("{{{},{}}}", tag, value);
+  auto tuple = [&](std::string_view tag, std::string_view element) {
+    std::string flat = fmt::format("{{{},{}}}", tag, element);
     if (prefix.size() + flat.size() <= 80) return flat;
-    return fmt::format("{{{},\n{}{}}}", tag, std::string(prefix.size() + 1, ' '), value);
+    return fmt::format("{{{},\n{}{}}}", tag, std::string(prefix.size() + 1, ' '), element);
   };
   if (i == digits_start) return fail("no_integer");
   if (i != expiration.size()) {

@@ -1,4 +1,4 @@
-// The x-arguments of a classic queue, parsed and validated as RabbitMQ 3.10's
+// The x-arguments of classic and quorum queues, parsed and validated as RabbitMQ 3.10's
 // rabbit_amqqueue:declare_args/0 does, and the argument equivalence check on redeclare.
 #pragma once
 
@@ -13,6 +13,8 @@
 namespace burrow::broker {
 
 enum class Overflow : uint8_t { kDropHead, kRejectPublish, kRejectPublishDlx };
+// x-dead-letter-strategy (quorum queues).
+enum class DeadLetterStrategy : uint8_t { kAtMostOnce, kAtLeastOnce };
 
 // What a queue's arguments ask for; absent optionals are unset arguments.
 struct QueueArguments {
@@ -28,6 +30,8 @@ struct QueueArguments {
   // Burrow extension with RabbitMQ's name (quorum queues only in RabbitMQ): a message
   // delivered more than this many times is dead-lettered with reason delivery_limit.
   std::optional<int64_t> delivery_limit;  // x-delivery-limit
+  // Quorum queues: as declared; dead-lettering is the same either way (docs/queue_types.md).
+  DeadLetterStrategy dead_letter_strategy = DeadLetterStrategy::kAtMostOnce;
 };
 
 // Validates and parses `args` for a new classic queue. `resource` is "queue 'q' in vhost '/'".
@@ -35,6 +39,14 @@ struct QueueArguments {
 // other RabbitMQ error terms), and for arguments of other queue types "invalid arg 'x-...' for
 // queue 'q' in vhost '/' of queue type rabbit_classic_queue".
 Result<QueueArguments> parse_queue_arguments(const FieldTable& args, std::string_view resource);
+
+// Validates and parses `args` for a new quorum queue, as RabbitMQ 3.10.8: only the arguments a
+// quorum queue takes are validated (x-delivery-limit is not: a non-integer means no limit);
+// x-overflow reject-publish-dlx means drop-head. Errors: 406 as above, and for arguments of
+// other queue types "invalid arg 'x-max-priority' for queue 'q' in vhost '/' of queue type
+// rabbit_quorum_queue".
+Result<QueueArguments> parse_quorum_queue_arguments(const FieldTable& args,
+                                                    std::string_view resource);
 
 // rabbit_channel's check of the x-dead-letter-exchange type, made before validation. Error:
 // 406 "invalid type 'long' for arg 'x-dead-letter-exchange' in queue 'q' in vhost '/'".
@@ -48,6 +60,11 @@ Status check_queue_master_locator(const FieldTable& args);
 // (x-queue-type absent == "classic"). Error: 406 "inequivalent arg ...".
 Status check_queue_arguments_equivalent(const FieldTable& current, const FieldTable& received,
                                         std::string_view resource);
+// The same for a quorum queue: the keys a quorum queue takes, x-queue-type among them (absent
+// is not "quorum"). Unknown keys are ignored, as RabbitMQ does.
+Status check_quorum_queue_arguments_equivalent(const FieldTable& current,
+                                               const FieldTable& received,
+                                               std::string_view resource);
 
 // Parses a per-message expiration property as rabbit_basic:parse_expiration (a decimal
 // integer, 0 to 10 years). Error: 406 "invalid expiration 'X': no_integer" and the like.

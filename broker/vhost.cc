@@ -285,8 +285,8 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
         return inequivalent("auto_delete", "queue", settings.name, name_,
                             bool_text(settings.auto_delete), bool_text(cur.auto_delete));
       }
-      RETURN_IF_ERROR(check_queue_arguments_equivalent(cur.arguments, settings.arguments,
-                                                       rs("queue", settings.name, name_)));
+      RETURN_IF_ERROR(q->type().check_equivalent(cur.arguments, settings.arguments,
+                                                 rs("queue", settings.name, name_)));
       q->touch();
       return DeclaredQueue{q, false};
     }
@@ -304,7 +304,6 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
   // the dead-letter exchange's type first, then the arguments.
   RETURN_IF_ERROR(
       check_dead_letter_exchange_type(settings.arguments, rs("queue", settings.name, name_)));
-  RETURN_IF_ERROR(check_queue_master_locator(settings.arguments));
   const bool stored = settings.durable && context_.persistence != nullptr;
   const uint64_t queue_id = stored ? context_.next_queue_id->fetch_add(1) : 0;
   ASSIGN_OR_RETURN(QueuePtr q, make_queue(settings, queue_context(queue_id)));
@@ -520,6 +519,8 @@ Result<DeletedQueue> VHost::delete_queue(std::string_view name, uint64_t connect
     if (it == queues_.end()) return DeletedQueue{};
     q = it->second;
     RETURN_IF_ERROR(check_queue_access_locked(*q, connection_id));
+    // Quorum queues refuse the flags whatever the queue's state (540).
+    RETURN_IF_ERROR(q->type().check_delete(q->resource(), if_unused, if_empty));
     // RabbitMQ checks emptiness first, and counts only ready messages (BQ:is_empty ignores
     // pending acks).
     QueueCounts counts = q->counts();

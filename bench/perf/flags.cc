@@ -13,6 +13,7 @@ namespace po = boost::program_options;
 
 int parse_flags(int argc, char** argv, PerfFlags& f) {
   std::vector<std::string> msg_flags;
+  std::string queue_args;
   po::options_description desc(
       "burrow-perf - an AMQP 0-9-1 load generator with PerfTest's flags\n"
       "Prints a progress line every interval on stderr and one JSON summary line on stdout;\n"
@@ -41,6 +42,9 @@ int parse_flags(int argc, char** argv, PerfFlags& f) {
      "queue name (declared, purged, shared by all consumers); default: one server-named "
      "exclusive queue per consumer bound to exchange 'direct'")
     ("durable", po::bool_switch(&f.durable), "declare durable queues (and exchanges)")
+    ("queue-args,Q", po::value(&queue_args),
+     "queue arguments k=v[,k=v...] (PerfTest's -qa), e.g. x-queue-type=quorum; "
+     "all-digit values are integers")
     ("backlog", po::bool_switch(&f.backlog),
      "publish everything first, then start the consumers and drain")
     ("queues", po::value(&f.queues)->default_value(0),
@@ -77,6 +81,26 @@ int parse_flags(int argc, char** argv, PerfFlags& f) {
     }
   }
   f.purge = vm.count("no-purge") == 0;
+  for (size_t start = 0; start < queue_args.size();) {
+    size_t end = queue_args.find(',', start);
+    if (end == std::string::npos) end = queue_args.size();
+    const std::string pair = queue_args.substr(start, end - start);
+    start = end + 1;
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "burrow-perf: --queue-args wants key=value pairs, got '" << pair << "'\n";
+      return 2;
+    }
+    const std::string key = pair.substr(0, eq);
+    const std::string value = pair.substr(eq + 1);
+    const bool integer = !value.empty() && value.size() < 19 &&
+                         value.find_first_not_of("0123456789") == std::string::npos;
+    if (integer) {
+      f.queue_args.set(key, static_cast<int64_t>(std::stoll(value)));
+    } else {
+      f.queue_args.set(key, value);
+    }
+  }
   if (f.fanout > 0 && vm["consumers"].defaulted()) f.consumers = f.fanout;
   auto fail = [](const char* why) {
     std::cerr << "burrow-perf: " << why << "\n";

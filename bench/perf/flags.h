@@ -1,9 +1,11 @@
 // burrow-perf's command line: PerfTest's flags (-x -y -s -f -c -q -a -A -z -C -r -u -h) plus
-// the scenario switches (--durable, --backlog, --queues, --fanout).
+// the scenario switches (--durable, --queue-args, --backlog, --queues, --fanout).
 #pragma once
 
 #include <cstdint>
 #include <string>
+
+#include <burrow/field_table.h>
 
 namespace burrow::perf {
 
@@ -17,14 +19,17 @@ struct PerfFlags {
   bool mandatory = false;   // -f mandatory
   // -c: unconfirmed publishes allowed per producer; 0 = no publisher confirms.
   uint32_t confirm = 0;
-  uint16_t prefetch = 0;       // -q; 0 = unlimited
-  bool auto_ack = false;       // -a
-  uint32_t multi_ack = 0;      // -A; ack with multiple every N deliveries (0: each one)
-  double duration_s = 0;       // -z; 0 = until -C or Ctrl-C
-  uint64_t count = 0;          // -C per producer; 0 = unlimited
-  double rate = 0;             // -r per producer, msg/s; 0 = unlimited
-  std::string queue;           // -u
-  bool durable = false;        // --durable
+  uint16_t prefetch = 0;   // -q; 0 = unlimited
+  bool auto_ack = false;   // -a
+  uint32_t multi_ack = 0;  // -A; ack with multiple every N deliveries (0: each one)
+  double duration_s = 0;   // -z; 0 = until -C or Ctrl-C
+  uint64_t count = 0;      // -C per producer; 0 = unlimited
+  double rate = 0;         // -r per producer, msg/s; 0 = unlimited
+  std::string queue;       // -u
+  bool durable = false;    // --durable
+  // --queue-args / -qa k=v,k=v (PerfTest's): arguments of the declared queues; a value made
+  // of digits is an integer (x-max-length=10), anything else a string (x-queue-type=quorum).
+  FieldTable queue_args;
   bool backlog = false;        // --backlog
   int queues = 0;              // --queues N
   int fanout = 0;              // --fanout N

@@ -56,6 +56,7 @@ Status Topology::declare(amqp::ClientChannel& ch) const {
   }
   amqp::QueueOptions q;
   q.durable = flags_.durable;
+  q.arguments = flags_.queue_args;
   for (const std::string& name : queues_) {
     RETURN_IF_ERROR(ch.queue_declare(name, q).status());
     if (flags_.purge) RETURN_IF_ERROR(ch.queue_purge(name).status());
@@ -69,6 +70,7 @@ Result<std::string> Topology::consumer_queue(amqp::ClientChannel& ch, int consum
   amqp::QueueOptions q;
   q.durable = flags_.durable;
   q.exclusive = true;
+  q.arguments = flags_.queue_args;
   ASSIGN_OR_RETURN(amqp::QueueInfo info, ch.queue_declare("", q));
   RETURN_IF_ERROR(ch.queue_bind(info.name, exchange_, run_key_));
   return info.name;

@@ -92,15 +92,13 @@ json ManagementApi::Impl::queue_json(const broker::Queue& queue, bool details) {
   const broker::QueueCounts counts = queue.counts();
   const broker::QueueCounters c = queue.counters();
   const QueueRates r = rates.rates(s.vhost + '\0' + s.name, c, SystemClock::instance().now_ms());
-  const FieldValue* type_arg = s.arguments.find("x-queue-type");
-  const std::string* type = type_arg ? type_arg->as_string() : nullptr;
   json q{{"name", s.name},
          {"vhost", s.vhost},
          {"durable", s.durable},
          {"auto_delete", s.auto_delete},
          {"exclusive", s.exclusive()},
          {"arguments", field_table_json(s.arguments)},
-         {"type", type ? *type : "classic"},
+         {"type", queue.type().name()},
          {"state", "running"},
          {"node", server_node_name()},
          {"messages", counts.ready + counts.unacked},
@@ -136,6 +134,12 @@ json ManagementApi::Impl::queue_json(const broker::Queue& queue, bool details) {
         {"dead_lettered", c.dead_lettered},
         {"dead_lettered_details", rate_json(r.dead_lettered)},
     };
+  }
+  if (queue.type().name() == "quorum") {
+    // rabbit_quorum_queue's type-specific items; one node is leader and the only member.
+    q["leader"] = server_node_name();
+    q["members"] = json::array({server_node_name()});
+    q["online"] = json::array({server_node_name()});
   }
   if (details) {
     json consumer_details = json::array();

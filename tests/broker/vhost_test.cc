@@ -109,8 +109,8 @@ TEST(VHost, RedeclareExchangeIgnoresArgumentsOtherThanAlternateExchange) {
   EXPECT_OK(declare_exchange(*ch, "x", "direct"));
 }
 
-// Regression test, fixed (was: broker/vhost.cc, VHost::declare_exchange, the equivalence checks for an existing
-// exchange): RabbitMQ's rabbit_exchange:assert_equivalence also compares the
+// Regression test, fixed (was: broker/vhost.cc, VHost::declare_exchange, the equivalence checks for
+// an existing exchange): RabbitMQ's rabbit_exchange:assert_equivalence also compares the
 // 'alternate-exchange' argument (rabbit_misc:assert_args_equivalence with
 // [<<"alternate-exchange">>]) and refuses a redeclare that changes it with 406
 // "inequivalent arg 'alternate-exchange' for exchange 'x' in vhost '/': received ... but
@@ -137,9 +137,9 @@ TEST(VHost, DeclareDefaultExchangeIs403) {
   }
 }
 
-// Regression test, fixed (was: broker/vhost.cc, VHost::declare_exchange: the default-exchange check runs before
-// the type check): RabbitMQ's exchange.declare handler calls rabbit_exchange:check_type before
-// check_not_default_exchange, so a non-passive declare of "" with an unknown type is 503
+// Regression test, fixed (was: broker/vhost.cc, VHost::declare_exchange: the default-exchange check
+// runs before the type check): RabbitMQ's exchange.declare handler calls rabbit_exchange:check_type
+// before check_not_default_exchange, so a non-passive declare of "" with an unknown type is 503
 // COMMAND_INVALID "unknown exchange type 'foo'" (a connection error), not 403.
 TEST(VHost, DeclareDefaultExchangeWithUnknownTypeIs503) {
   TestBroker b;
@@ -520,9 +520,13 @@ TEST(VHost, RedeclareWithAnotherExclusiveFlagIs405) {
 TEST(VHost, UnsupportedQueueTypeIs406) {
   TestBroker b;
   auto& ch = b.open_channel();
-  auto r = ch->declare_queue({.name = "qq", .arguments = FieldTable{{"x-queue-type", "quorum"}}});
+  auto r = ch->declare_queue(
+      {.name = "s", .durable = true, .arguments = FieldTable{{"x-queue-type", "stream"}}});
   EXPECT_EQ(r.status().code(), StatusCode::kPreconditionFailed);
-  EXPECT_FALSE(b.queue_exists("qq"));
+  EXPECT_EQ(r.status().message(),
+            "invalid arg 'x-queue-type' for queue 's' in vhost '/': queue type 'stream' is not "
+            "supported yet");
+  EXPECT_FALSE(b.queue_exists("s"));
   EXPECT_OK(
       ch->declare_queue({.name = "cq", .arguments = FieldTable{{"x-queue-type", "classic"}}}));
 }
@@ -546,8 +550,8 @@ TEST(VHost, BindAMissingQueueIs404) {
   EXPECT_EQ(s.message(), "no queue 'nope' in vhost '/'");
 }
 
-// Regression test, fixed (was: broker/vhost.cc, VHost::bind looks up the destination before the source): when
-// both are missing RabbitMQ reports the source exchange first
+// Regression test, fixed (was: broker/vhost.cc, VHost::bind looks up the destination before the
+// source): when both are missing RabbitMQ reports the source exchange first
 // (rabbit_binding:call_with_source_and_destination returns [SrcName, DstName] and
 // rabbit_channel:binding_action raises not_found for the first), i.e. "no exchange 'nope' in
 // vhost '/'". Burrow reports the queue.

@@ -97,13 +97,17 @@ STOP_TIMEOUT = 30.0
 CRASH_MARKERS = ('AddressSanitizer', 'LeakSanitizer', 'runtime error:',
                  'ThreadSanitizer', 'Segmentation fault', 'terminate called')
 
-QUEUES = ('crash.q0', 'crash.q1', 'crash.q2')
-FANOUT = 'crash.fanout'               # durable fanout bound to q1 and q2
-FANOUT_QUEUES = ('crash.q1', 'crash.q2')
+QUEUES = ('crash.q0', 'crash.q1', 'crash.q2', 'crash.qq')
+# A quorum queue stores every message: what is published to it is transient
+# (delivery_mode 1) and must survive all the same (docs/queue_types.md).
+QUORUM_QUEUES = ('crash.qq',)
+FANOUT = 'crash.fanout'               # durable fanout bound to q1, q2 and qq
+FANOUT_QUEUES = ('crash.q1', 'crash.q2', 'crash.qq')
 # Publish targets: (exchange, routing key, queues the message lands in).
 TARGETS = (('', 'crash.q0', ('crash.q0',)),
            ('', 'crash.q1', ('crash.q1',)),
            ('', 'crash.q2', ('crash.q2',)),
+           ('', 'crash.qq', ('crash.qq',)),
            (FANOUT, '', FANOUT_QUEUES))
 
 KILL_POINTS = ('writer.before_wal_write', 'writer.after_wal_write',
@@ -544,7 +548,8 @@ def declare_topology(broker):
     conn = pika.BlockingConnection(broker.params())
     ch = conn.channel()
     for q in QUEUES:
-        ch.queue_declare(q, durable=True)
+        args = {'x-queue-type': 'quorum'} if q in QUORUM_QUEUES else None
+        ch.queue_declare(q, durable=True, arguments=args)
     ch.exchange_declare(FANOUT, 'fanout', durable=True)
     for q in FANOUT_QUEUES:
         ch.queue_bind(q, FANOUT)
@@ -714,8 +719,10 @@ class Workload:
         self.model.on_publish(queues, mid, stamp)
         self.pub_seq += 1
         self.pending[self.pub_seq] = (queues, mid, stamp)
+        # Persistent, except to a quorum queue alone (it stores transient messages too).
+        mode = 1 if set(queues) <= set(QUORUM_QUEUES) else 2
         self.pub.basic_publish(exchange, key, make_body(mid),
-                               pika.BasicProperties(delivery_mode=2, message_id=mid))
+                               pika.BasicProperties(delivery_mode=mode, message_id=mid))
 
     def _on_confirm(self, frame):
         m = frame.method

@@ -156,6 +156,23 @@ class ManagementTest(BrokerTestCase):
         status, _, _ = self.api.call('GET', '/api/queues/%2F/' + q(name))
         self.assertEqual(status, 404)
 
+    def test_quorum_queue_shows_its_type_and_its_one_member(self):
+        name = self.queue_name()
+        conn = self.connect()
+        ch = conn.channel()
+        ch.queue_declare(name, durable=True, arguments={'x-queue-type': 'quorum'})
+        conn.close()
+        queue = self.api.get('/api/queues/%2F/' + q(name))
+        self.assertEqual(queue['type'], 'quorum')
+        self.assertEqual(queue['arguments'], {'x-queue-type': 'quorum'})
+        self.assertEqual(queue['members'], [queue['leader']])
+        self.assertEqual(queue['online'], [queue['leader']])
+        classic = self.queue_name()
+        self.assertEqual(self.api.call('PUT', '/api/queues/%2F/' + q(classic), {})[0], 201)
+        queue = self.api.get('/api/queues/%2F/' + q(classic))
+        self.assertEqual(queue['type'], 'classic')
+        self.assertNotIn('leader', queue)
+
     def test_exchanges_and_bindings(self):
         x = self.exchange_name()
         name = self.queue_name()

@@ -16,9 +16,15 @@ def _queue(t, ch, local='q', **kw):
 def scenario_priority_higher_first(t):
     """The higher x-priority consumer gets messages while it has prefetch
     room; then the lower one."""
+    priority_higher_first(t, _queue)
+
+
+def priority_higher_first(t, declare):
+    """scenario_priority_higher_first on the queue ``declare(t, channel)``
+    makes (quorum.py runs it on a quorum queue)."""
     c = t.connect()
     setup = c.channel()
-    q = _queue(t, setup)
+    q = declare(t, setup)
     lo = c.channel()
     lo.qos(prefetch_count=1)
     lo.consume(q, 'low', arguments={'x-priority': signed_int(0)})
