@@ -332,12 +332,12 @@ void ClassicQueue::move_to_back_locked(QueueEntry& entry, Effects& fx) {
   entry.seq = next_seq_++;
   entry.priority = 0;
   if (!entry.persisted) return;
-  // Stored again under its new position, with its delivery count, before the old record is
-  // deleted (after the lock, in submission order): a crash between the two writes leaves it
-  // twice, and it is delivered again - at least once, never lost.
+  // Stored again under its new position, with its delivery count in the record (recovery
+  // reads it when no delivery marker follows), before the old record is deleted (after the
+  // lock, in submission order): a crash between the two writes leaves it twice, and it is
+  // delivered again - at least once, never lost.
   persisted_live_.insert(entry.seq);
   context_.persistence->put_message(context_.queue_id, entry, nullptr, nullptr, nullptr);
-  fx.delivered.emplace_back(entry.seq, entry.delivery_count);
   forget_locked(fx, old_place);
 }
 
@@ -400,7 +400,8 @@ bool ClassicQueue::over_soft_limit_locked() {
     return limit && static_cast<int64_t>(value) > *limit;
   };
   auto below_soft = [&](const std::optional<int64_t>& limit, uint64_t value) {
-    return !limit || static_cast<int64_t>(value) <= *limit * 8 / 10;
+    // trunc(limit * 0.8), without overflowing for limits near 2^63.
+    return !limit || static_cast<int64_t>(value) <= *limit / 10 * 8 + *limit % 10 * 8 / 10;
   };
   if (over(arguments_.max_length, ready_count_) ||
       over(arguments_.max_length_bytes, ready_bytes_)) {
@@ -634,11 +635,29 @@ EnqueueOutcome ClassicQueue::enqueue_locked(StoredMessagePtr message, const Enqu
     arm_ttl_timer_locked();
     if (!consumers_.empty()) schedule_drain_locked();
   }
+  note_length_locked();
   return EnqueueOutcome::kAccepted;
+}
+
+void ClassicQueue::note_length_locked() {
+  // rabbit_fifo evaluates its limit after every command: the publish that takes the queue
+  // over the limit blocks the next ones, whatever happens in between.
+  if (type_.semantics().soft_length_limit && arguments_.overflow == Overflow::kRejectPublish) {
+    (void)over_soft_limit_locked();
+  }
 }
 
 void ClassicQueue::take_for_delivery_locked(QueueEntry& entry, const Consumer& consumer,
                                             Effects& fx) {
+  // Quorum queues: a redelivery says how often the message came back. Requeues set the
+  // header; a message recovered after a restart gets it here.
+  if (type_.semantics().delivery_count_header && entry.delivery_count > 0 && entry.message) {
+    const auto& headers = entry.message->message.properties.headers;
+    const FieldValue* h = headers ? headers->find("x-delivery-count") : nullptr;
+    if (h == nullptr || h->as_integer() != static_cast<int64_t>(entry.delivery_count)) {
+      entry.message = with_delivery_count(entry.message, entry.delivery_count);
+    }
+  }
   entry.delivery_count++;
   if (!consumer.no_ack()) unacked_++;
   (consumer.no_ack() ? counters_.deliver_no_ack : counters_.deliver)++;
@@ -961,6 +980,7 @@ void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelive
       for (auto& e : entries) {
         e.redelivered = e.redelivered || redelivered;
         e.priority = static_cast<uint8_t>(buckets_.size() - 1);
+        e.return_order = next_return_order_++;
         ++ready_count_;
         ready_bytes_ += e.body_size;
         charge_locked(e);
@@ -972,6 +992,7 @@ void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelive
     // Requeued messages count towards the limits again (rabbit_amqqueue_process
     // requeue_and_run drops heads).
     drop_head_locked(fx);
+    note_length_locked();
     arm_ttl_timer_locked();
     if (!consumers_.empty()) schedule_drain_locked();
   }
@@ -992,12 +1013,22 @@ void ClassicQueue::return_undelivered_locked(std::vector<QueueEntry> entries,
     if (e.delivery_count > 0) e.delivery_count--;
   }
   if (type_.semantics().requeue_at_back) {
-    // They left the heads of their buckets in this order: put them back there.
-    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    // Back where they were: the returns bucket is kept in return order, the others in
+    // sequence order.
+    for (auto& e : entries) {
+      if (e.priority < sorted_buckets()) {
+        insert_ready_locked(std::move(e));
+        continue;
+      }
       ++ready_count_;
-      ready_bytes_ += it->body_size;
-      charge_locked(*it);
-      buckets_[it->priority].push_front(std::move(*it));
+      ready_bytes_ += e.body_size;
+      charge_locked(e);
+      std::deque<QueueEntry>& returns = buckets_.back();
+      // Wrap-around safe: return orders in the bucket span far less than 2^31.
+      auto pos = std::find_if(returns.begin(), returns.end(), [&](const QueueEntry& r) {
+        return static_cast<int32_t>(r.return_order - e.return_order) > 0;
+      });
+      returns.insert(pos, std::move(e));
     }
   } else {
     reinsert_locked(std::move(entries), /*mark_redelivered=*/false);

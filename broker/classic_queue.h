@@ -136,6 +136,8 @@ class ClassicQueue final : public Queue {
   }
   // Quorum queues' reject-publish: whether a publish is refused now (updates the state).
   bool over_soft_limit_locked() REQUIRES(mu_);
+  // Updates that state after the ready messages grew (a publish, a requeue).
+  void note_length_locked() REQUIRES(mu_);
   // Takes ready heads for consumers with credit, for the drain to hand over.
   void assign_ready_locked(Effects& fx) REQUIRES(mu_);
   // Removes a consumer; returns whether the queue became unused and is auto-delete.
@@ -207,6 +209,8 @@ class ClassicQueue final : public Queue {
   uint64_t ready_bytes_ GUARDED_BY(mu_) = 0;
   // Quorum queues' reject-publish: refusing since the queue went over a limit.
   bool refusing_publishes_ GUARDED_BY(mu_) = false;
+  // Quorum queues: the next QueueEntry::return_order.
+  uint32_t next_return_order_ GUARDED_BY(mu_) = 0;
   // Messages a consumer took at enqueue (RabbitMQ delivers to a waiting consumer without
   // queueing); the next drain hands them over.
   std::vector<Pick> assigned_ GUARDED_BY(mu_);

@@ -23,10 +23,15 @@ struct QueueEntry {
   TimeMs expires_at = 0;        // when the message expires in this queue; 0 = never
   uint32_t body_size = 0;       // the message's body size (also while paged out)
   uint32_t delivery_count = 0;  // times delivered (for delivery limits)
-  uint8_t priority = 0;         // effective priority in a priority queue (capped at max)
-  bool redelivered = false;     // delivered before
-  bool persisted = false;       // stored (a persistent message in a durable queue)
-  bool packed = false;          // contents in the queue's PackLog (message is null)
+  // Quorum queues: the order in which entries came back to the returns bucket (a consumer's
+  // channel closed); it keeps that bucket in order when entries go back to it.
+  uint32_t return_order = 0;
+  uint8_t priority = 0;      // effective priority in a priority queue (capped at max)
+  bool redelivered = false;  // delivered before
+  bool persisted = false;    // stored (a persistent message in a durable queue)
+  bool packed = false;       // contents in the queue's PackLog (message is null)
 };
+// Every queued message has one: keep it small (docs/benchmarks.md 19.1, memory per message).
+static_assert(sizeof(QueueEntry) <= 48);
 
 }  // namespace burrow::broker

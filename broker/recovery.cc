@@ -80,6 +80,11 @@ Status recover_messages(st::Store& store, ClassicQueue& queue, uint64_t queue_id
       entry.redelivered = true;
       entry.delivery_count = it->second;
       delivered.erase(it);
+    } else if (record.delivery_count() > 0) {
+      // Written again with its count when a quorum queue requeued it at the back
+      // (ClassicQueue::move_to_back_locked), and not delivered since.
+      entry.redelivered = true;
+      entry.delivery_count = record.delivery_count();
     }
     if (crashed) entry.redelivered = true;
     if (queue.arguments().max_priority) {

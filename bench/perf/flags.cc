@@ -110,6 +110,12 @@ int parse_flags(int argc, char** argv, PerfFlags& f) {
   if (f.producers > 65535) return fail("at most 65535 producers (the id is 16 bits)");
   if (f.queues < 0 || f.fanout < 0) return fail("--queues and --fanout must not be negative");
   if (f.queues > 0 && f.fanout > 0) return fail("--queues and --fanout exclude each other");
+  if (f.queue.empty() && f.queues == 0 && f.fanout == 0 && f.queue_args.contains("x-queue-type")) {
+    return fail(
+        "--queue-args x-queue-type needs named queues (-u, --queues or --fanout): the "
+        "default layout declares exclusive server-named queues, which only classic "
+        "queues allow");
+  }
   if (f.interval_s <= 0) return fail("-i must be positive");
   if (f.size < kHeaderSize) {
     std::cerr << "burrow-perf: -s " << f.size << " raised to " << kHeaderSize

@@ -257,6 +257,28 @@ TEST(QuorumQueue, RejectPublishRefusesOnceOverTheLimitUntilDownToEightyPercent) 
   EXPECT_TRUE(confirms[9].ack);
 }
 
+TEST(QuorumQueue, ThePublishThatCrossesTheLimitBlocksTheNextOnes) {
+  TestBroker b;
+  auto& ch = b.open_channel();
+  ASSERT_OK(declare_quorum(
+      *ch, "q", {{"x-max-length", int64_t{5}}, {"x-overflow", std::string("reject-publish")}}));
+  ASSERT_OK(ch->confirm_select());
+  for (const char* body : {"m1", "m2", "m3", "m4", "m5", "m6"}) {
+    ASSERT_OK(publish(*ch, "", "q", body));
+    ch->flush();
+  }
+  // Back at the limit (5), not below 80 % of it: still refused (RabbitMQ 3.10.8, observed).
+  ASSERT_TRUE(get_message(*ch, "q"));
+  ASSERT_OK(publish(*ch, "", "q", "x1"));
+  ch->flush();
+  ASSERT_TRUE(get_message(*ch, "q"));
+  ASSERT_OK(publish(*ch, "", "q", "x2"));
+  ch->flush();
+  std::vector<bool> acks;
+  for (const auto& c : ch.sink->confirms()) acks.push_back(c.ack);
+  EXPECT_EQ(acks, (std::vector<bool>{true, true, true, true, true, true, false, true}));
+}
+
 TEST(QuorumQueue, DropHeadKeepsTheNewestAndRejectPublishDlxMeansDropHead) {
   TestBroker b;
   auto& ch = b.open_channel();
@@ -352,6 +374,33 @@ TEST(QuorumQueue, TransientMessagesSurviveARestartAndRequeuedOnesKeepTheirNewPla
   EXPECT_EQ(r->message_count, 3u);
   EXPECT_EQ(drain(*ch, "q"),
             (std::vector<Got>{{"m2", false, 0}, {"m3", false, 0}, {"m1", true, 1}}));
+}
+
+TEST(QuorumQueue, AConsumerSeesTheDeliveryCountOfAMessageRecoveredAfterARestart) {
+  TempDir dir;
+  Options options;
+  options.data_dir = dir.path();
+  options.durability = Durability::kOs;
+  options.worker_threads = 2;
+  {
+    TestBroker b(options);
+    auto& ch = b.open_channel();
+    ASSERT_OK(declare_quorum(*ch, "q"));
+    ASSERT_OK(publish(*ch, "", "q", "m1"));
+    auto& reader = b.open_channel();
+    ASSERT_EQ(get_tags(*reader, "q", 1).size(), 1u);
+    reader->close();  // returned: delivered once
+    ASSERT_TRUE(b.wait_for_ready("q", 1));
+  }
+  TestBroker b(options);
+  auto& sub = b.open_channel();
+  ASSERT_OK(consume(*sub, "q", "c"));
+  ASSERT_TRUE(sub.sink->wait_for_deliveries(1));
+  auto d = sub.sink->deliveries()[0];
+  EXPECT_TRUE(d.redelivered);
+  const auto& headers = d.message->message.properties.headers;
+  ASSERT_TRUE(headers && headers->find("x-delivery-count"));
+  EXPECT_EQ(*headers->find("x-delivery-count"), FieldValue(int64_t{1}));
 }
 
 }  // namespace

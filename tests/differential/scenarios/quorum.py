@@ -314,3 +314,17 @@ def scenario_single_active_consumer_failover(t):
     b.ack(b.deliveries[1]['delivery_tag'])
     t.wait_until(lambda: len(b.deliveries) >= 3, settle=0.2)
     ch.queue_declare(q, passive=True)
+
+
+def scenario_reject_publish_blocks_after_the_crossing_publish(t):
+    """The publish that takes a reject-publish quorum queue over its limit
+    blocks the next ones, even if the queue is back at the limit by then."""
+    c, ch = conn_ch(t, confirm=True)
+    q = _declare(t, ch, 'q', **{'x-max-length': long_(5),
+                                'x-overflow': 'reject-publish'})
+    _publish(ch, q, 6)
+    ch.get(q, auto_ack=True)
+    ch.publish('', q, 'x1')
+    ch.get(q, auto_ack=True)
+    ch.publish('', q, 'x2')
+    ch.queue_declare(q, passive=True)
