@@ -57,6 +57,15 @@ std::vector<Got> drain(Channel& ch, std::string_view queue) {
   }
 }
 
+// A broker on a RocksDB store in `dir`, restarted by making another with the same options.
+Options disk_options(const TempDir& dir) {
+  Options options;
+  options.data_dir = dir.path();
+  options.durability = Durability::kOs;  // the tests restart cleanly; fsync adds only time
+  options.worker_threads = 2;
+  return options;
+}
+
 std::vector<uint64_t> get_tags(Channel& ch, std::string_view queue, int n) {
   std::vector<uint64_t> tags;
   for (int i = 0; i < n; ++i) {
@@ -342,10 +351,7 @@ TEST(QuorumQueue, MessageTtlExpiresAtTheHead) {
 
 TEST(QuorumQueue, TransientMessagesSurviveARestartAndRequeuedOnesKeepTheirNewPlace) {
   TempDir dir;
-  Options options;
-  options.data_dir = dir.path();
-  options.durability = Durability::kOs;
-  options.worker_threads = 2;
+  const Options options = disk_options(dir);
   {
     TestBroker b(options);
     auto& ch = b.open_channel();
@@ -378,10 +384,7 @@ TEST(QuorumQueue, TransientMessagesSurviveARestartAndRequeuedOnesKeepTheirNewPla
 
 TEST(QuorumQueue, AConsumerSeesTheDeliveryCountOfAMessageRecoveredAfterARestart) {
   TempDir dir;
-  Options options;
-  options.data_dir = dir.path();
-  options.durability = Durability::kOs;
-  options.worker_threads = 2;
+  const Options options = disk_options(dir);
   {
     TestBroker b(options);
     auto& ch = b.open_channel();
