@@ -156,6 +156,16 @@ void ClassicQueue::insert_ready_locked(QueueEntry entry) {
   ready_bytes_ += entry.body_size;
   charge_locked(entry);
   std::deque<QueueEntry>& bucket = buckets_[entry.priority];
+  if (entry.priority >= sorted_buckets()) {
+    // A quorum queue's returns bucket is in return order. Wrap-around safe: the orders in
+    // the bucket span far less than 2^31.
+    auto pos = std::upper_bound(bucket.begin(), bucket.end(), entry.return_order,
+                                [](uint32_t order, const QueueEntry& e) {
+                                  return static_cast<int32_t>(order - e.return_order) < 0;
+                                });
+    bucket.insert(pos, std::move(entry));
+    return;
+  }
   if (bucket.empty() || entry.seq < bucket.front().seq) {
     bucket.push_front(std::move(entry));
     return;
@@ -825,21 +835,21 @@ void ClassicQueue::detach(std::span<const Consumer* const> consumers,
       return true;
     });
     if (!undelivered.empty()) return_undelivered_locked(std::move(undelivered), counted_unacked);
-    if (type_.semantics().requeue_at_back) {
-      // rabbit_fifo: a closing channel's consumers are cancelled first - the next single
-      // active consumer takes over and is served from the queue at once - and then their
-      // unacked messages come back, ahead of every ready one.
+    // Classic: the unacked messages are back before the consumers go, so the next single
+    // active consumer sees them first. rabbit_fifo cancels the consumers first - the next one
+    // takes over and is served from the queue at once - and then returns their messages.
+    const bool cancel_first = type_.semantics().requeue_at_back;
+    auto remove_consumers = [&] {
       for (const Consumer* c : consumers) now_unused = remove_consumer_locked(*c) || now_unused;
+    };
+    if (cancel_first) {
+      remove_consumers();
       if (!deleted_) assign_ready_locked(fx);
-      if (!deleted_ && !unacked.empty()) {
-        requeue_locked(std::move(unacked), true, Return::kConsumerGone, fx);
-      }
-    } else {
-      if (!deleted_ && !unacked.empty()) {
-        requeue_locked(std::move(unacked), true, Return::kConsumerGone, fx);
-      }
-      for (const Consumer* c : consumers) now_unused = remove_consumer_locked(*c) || now_unused;
     }
+    if (!deleted_ && !unacked.empty()) {
+      requeue_locked(std::move(unacked), true, Return::kConsumerGone, fx);
+    }
+    if (!cancel_first) remove_consumers();
     check_sac_handover_locked();
   }
   apply(std::move(fx));
@@ -962,31 +972,19 @@ void ClassicQueue::requeue_locked(std::vector<QueueEntry> entries, bool redelive
       }
       entries = std::move(keep);
     }
-    if (!type_.semantics().requeue_at_back) {
-      reinsert_locked(std::move(entries), redelivered);
-    } else if (how == Return::kRequeue) {
-      // Quorum queues: a requeued message goes to the back, as if published again.
+    if (type_.semantics().requeue_at_back) {
       for (auto& e : entries) {
-        e.redelivered = e.redelivered || redelivered;
-        move_to_back_locked(e, fx);
-        ++ready_count_;
-        ready_bytes_ += e.body_size;
-        charge_locked(e);
-        buckets_[0].push_back(std::move(e));
-      }
-    } else {
-      // Quorum queues: a gone consumer's messages go ahead of every ready one, in the order
-      // they were delivered.
-      for (auto& e : entries) {
-        e.redelivered = e.redelivered || redelivered;
-        e.priority = static_cast<uint8_t>(buckets_.size() - 1);
-        e.return_order = next_return_order_++;
-        ++ready_count_;
-        ready_bytes_ += e.body_size;
-        charge_locked(e);
-        buckets_.back().push_back(std::move(e));
+        if (how == Return::kRequeue) {
+          // Quorum queues: a requeued message goes to the back, as if published again.
+          move_to_back_locked(e, fx);
+        } else {
+          // A gone consumer's messages go ahead of every ready one, in delivery order.
+          e.priority = static_cast<uint8_t>(buckets_.size() - 1);
+          e.return_order = next_return_order_++;
+        }
       }
     }
+    reinsert_locked(std::move(entries), redelivered);
     // A requeued message whose TTL passed meanwhile is dropped at once (it is at the head).
     expire_heads_locked(context_.clock->now_ms(), fx);
     // Requeued messages count towards the limits again (rabbit_amqqueue_process
@@ -1012,27 +1010,7 @@ void ClassicQueue::return_undelivered_locked(std::vector<QueueEntry> entries,
   for (auto& e : entries) {
     if (e.delivery_count > 0) e.delivery_count--;
   }
-  if (type_.semantics().requeue_at_back) {
-    // Back where they were: the returns bucket is kept in return order, the others in
-    // sequence order.
-    for (auto& e : entries) {
-      if (e.priority < sorted_buckets()) {
-        insert_ready_locked(std::move(e));
-        continue;
-      }
-      ++ready_count_;
-      ready_bytes_ += e.body_size;
-      charge_locked(e);
-      std::deque<QueueEntry>& returns = buckets_.back();
-      // Wrap-around safe: return orders in the bucket span far less than 2^31.
-      auto pos = std::find_if(returns.begin(), returns.end(), [&](const QueueEntry& r) {
-        return static_cast<int32_t>(r.return_order - e.return_order) > 0;
-      });
-      returns.insert(pos, std::move(e));
-    }
-  } else {
-    reinsert_locked(std::move(entries), /*mark_redelivered=*/false);
-  }
+  reinsert_locked(std::move(entries), /*mark_redelivered=*/false);
   arm_ttl_timer_locked();
   if (!consumers_.empty()) schedule_drain_locked();
 }
