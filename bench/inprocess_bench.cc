@@ -316,6 +316,106 @@ MemorySnapshot memory_now() {
   return m;
 }
 
+// A broker on disk (os durability) in `dir` with a stream "bench-stream" declared, and a
+// publisher channel on it in confirm mode; the broker is null (and the benchmark skipped) if
+// it cannot open.
+struct StreamBench {
+  std::unique_ptr<burrow::Broker> broker;
+  std::unique_ptr<burrow::Channel> pub;
+};
+StreamBench open_stream_bench(benchmark::State& state, const TempDir& dir,
+                              uint64_t memory_budget_bytes) {
+  auto broker = burrow::Broker::open(burrow::Options{.data_dir = dir.path(),
+                                                     .durability = burrow::Durability::kOs,
+                                                     .worker_threads = 2,
+                                                     .memory_budget_bytes = memory_budget_bytes});
+  if (!broker.ok()) {
+    state.SkipWithError(broker.status().to_string().c_str());
+    return {};
+  }
+  burrow::FieldTable stream_args;
+  stream_args.set("x-queue-type", std::string("stream"));
+  auto pub = (*broker)->open_channel();
+  (void)(*pub)->declare_queue("bench-stream",
+                              burrow::QueueOptions{.durable = true, .arguments = stream_args});
+  (void)(*pub)->confirm_select();
+  return StreamBench{std::move(*broker), std::move(*pub)};
+}
+
+// Streams (x-queue-type stream), docs/benchmarks.md section 24. A stream of 1M 16 B
+// messages on disk (os durability), appended with publish_batch; each iteration a new
+// consumer (prefetch 2000, acking every 500th with multiple) reads it from offset "first":
+// messages per second from consume to the last delivery. Arg: resident (1: the contents are
+// in memory, the default resident window; 0: a 1 MiB memory budget, so nearly every
+// message is read back from RocksDB).
+void BM_StreamReadFromFirst(benchmark::State& state) {
+  const bool resident = state.range(0) == 1;
+  constexpr int64_t kMessages = 1'000'000;
+  TempDir dir;
+  auto [broker, pub] = open_stream_bench(state, dir, resident ? 0u : uint64_t{1} << 20);
+  if (!broker) return;
+  std::vector<std::string> bodies;
+  for (int64_t i = 0; i < kMessages; i += 1000) {
+    bodies.assign(1000, std::string(16, 'x'));
+    (void)pub->publish_batch("", "bench-stream", std::move(bodies));
+    bodies = {};
+  }
+  (void)pub->wait_for_confirms();
+  burrow::FieldTable from_first;
+  from_first.set("x-stream-offset", std::string("first"));
+  for (auto _ : state) {
+    auto sub = broker->open_channel();
+    burrow::Channel& consumer = **sub;
+    (void)consumer.qos(2000);
+    DeliveryCounter counter(kMessages);
+    auto tag = consumer.consume(
+        "bench-stream",
+        [&](const burrow::Delivery& d) {
+          if (d.delivery_tag % 500 == 0) consumer.ack(d.delivery_tag, true).ignore_error();
+          counter.add();
+        },
+        burrow::ConsumeOptions{.arguments = from_first});
+    counter.wait_for(kMessages);
+    state.PauseTiming();
+    consumer.close();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * kMessages);
+}
+BENCHMARK(BM_StreamReadFromFirst)
+    ->ArgName("resident")
+    ->Arg(1)
+    ->Arg(0)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// Appending to a stream on disk (os durability) with publish_batch of `batch` 16 B bodies,
+// no consumer: 200k messages per iteration, ending when the last is confirmed (stored).
+void BM_StreamAppend(benchmark::State& state) {
+  const size_t batch = static_cast<size_t>(state.range(0));
+  constexpr int64_t kPerIteration = 200'000;
+  TempDir dir;
+  auto [broker, pub] = open_stream_bench(state, dir, 0);
+  if (!broker) return;
+  std::vector<std::string> bodies;
+  for (auto _ : state) {
+    for (int64_t i = 0; i < kPerIteration; i += static_cast<int64_t>(batch)) {
+      bodies.assign(batch, std::string(16, 'x'));
+      (void)pub->publish_batch("", "bench-stream", std::move(bodies));
+      bodies = {};
+    }
+    (void)pub->wait_for_confirms();
+  }
+  state.SetItemsProcessed(state.iterations() * kPerIteration);
+}
+BENCHMARK(BM_StreamAppend)
+    ->ArgName("batch")
+    ->Arg(1)
+    ->Arg(100)
+    ->Arg(1000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
 // Memory per queued 16 B message: 1M messages published into a queue with no consumer
 // (transient into an in-memory broker, or persistent into a durable queue of a broker with a
 // data directory and the default memory budget), the heap and RSS growth divided by 1M.

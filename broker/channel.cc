@@ -189,6 +189,7 @@ Result<QueueDeclareResult> Channel::declare_queue(QueueDeclareRequest request) {
       vhost_.declare_queue(std::move(settings), request.passive, connection_->id(), server_named));
   last_queue_ = declared.queue->name();
   QueueCounts counts = declared.queue->counts();
+  if (!declared.queue->type().declare_ok_counts_consumers()) counts.consumers = 0;
   return QueueDeclareResult{declared.queue->name(), counts.ready, counts.consumers};
 }
 
@@ -221,6 +222,7 @@ Result<uint32_t> Channel::purge_queue(std::string_view queue) {
     RETURN_IF_ERROR(authorize(Permission::kRead, "queue", name));
   }
   ASSIGN_OR_RETURN(QueuePtr q, resolve_queue(queue));
+  RETURN_IF_ERROR(q->type().check_purge(q->resource()));
   return q->purge();
 }
 
@@ -580,7 +582,10 @@ Result<std::string> Channel::consume(ConsumeRequest request,
     RETURN_IF_ERROR(authorize(Permission::kRead, "queue", name));
   }
   ASSIGN_OR_RETURN(QueuePtr queue, resolve_queue(request.queue));
-  RETURN_IF_ERROR(queue->type().check_consume(queue->resource(), credit_.limit() > 0));
+  RETURN_IF_ERROR(queue->type().check_consume(
+      queue->resource(), QueueType::ConsumeRequest{.global_prefetch = credit_.limit() > 0,
+                                                   .prefetch = consumer_prefetch_,
+                                                   .no_ack = request.no_ack}));
   ConsumerSettings settings;
   settings.tag = request.tag.empty() ? generate_name("amq.ctag-") : std::move(request.tag);
   settings.no_ack = request.no_ack;
@@ -597,8 +602,11 @@ Result<std::string> Channel::consume(ConsumeRequest request,
   }
   settings.arguments = std::move(request.arguments);
   std::string tag = settings.tag;
+  // A stream's consumers ignore the channel's global prefetch: they take from a limit that
+  // is never set.
+  ChannelCredit* credit = queue->type().global_prefetch_applies() ? &credit_ : &no_global_limit_;
   auto consumer =
-      std::make_shared<Consumer>(std::move(settings), shared_from_this(), queue, &credit_);
+      std::make_shared<Consumer>(std::move(settings), shared_from_this(), queue, credit);
   std::lock_guard lock(mu_);
   if (closed_) return Status(StatusCode::kClosed, "channel is closed");
   if (consumers_.contains(tag)) {
@@ -828,6 +836,7 @@ void Channel::settle(std::vector<Unacked> entries, Settle how) {
 Status Channel::settle_tags(uint64_t tag, bool multiple, Settle how) {
   RETURN_IF_ERROR(check_open());
   ASSIGN_OR_RETURN(std::vector<Unacked> entries, take_unacked(tag, multiple));
+  if (how != Settle::kAck) RETURN_IF_ERROR(check_returnable(entries));
   if (how == Settle::kAck) {
     // Fault injection (test double): acks the broker "never received" requeue their
     // messages, as when a consumer dies before its ack arrives.
@@ -866,7 +875,21 @@ Status Channel::recover(bool requeue) {
   RETURN_IF_ERROR(check_open());
   if (!requeue) return not_implemented("requeue=false");
   ASSIGN_OR_RETURN(std::vector<Unacked> entries, take_unacked(0, true));
+  // RabbitMQ 3.10.8 crashes on a stream's requeue: the client sees a bare 541.
+  if (!check_returnable(entries).ok()) return Status(StatusCode::kInternalError, "");
   settle(std::move(entries), Settle::kRequeue);
+  return Status();
+}
+
+Status Channel::check_returnable(std::vector<Unacked>& entries) {
+  for (const Unacked& u : entries) {
+    Status s = u.queue->type().check_return(u.queue->resource());
+    if (s.ok()) continue;
+    // A stream refuses nack/reject (the connection closes): the deliveries still give their
+    // credit back, as an ack would (a stream keeps its messages either way).
+    settle(std::move(entries), Settle::kAck);
+    return s;
+  }
   return Status();
 }
 

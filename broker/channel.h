@@ -242,6 +242,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // with multiple). Errors: 406 unknown delivery tag.
   Result<std::vector<Unacked>> take_unacked(uint64_t tag, bool multiple);
   void settle(std::vector<Unacked> entries, Settle how);
+  // Whether every entry's queue takes it back (nack, reject, recover); if one refuses, every
+  // entry is settled as acked and that queue's error returned.
+  Status check_returnable(std::vector<Unacked>& entries);
   Status settle_tags(uint64_t tag, bool multiple, Settle how);
   // Enqueues a routed message; returns it if mandatory and unroutable; resolves its confirm.
   // A publish to a delayed-message exchange (result.delay_ms > 0) is handed to the vhost to
@@ -268,6 +271,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   VHost& vhost_;
   const int64_t ack_timeout_;  // Options::consumer_timeout_ms; 0 = off
   ChannelCredit credit_;
+  // The credit of consumers the global prefetch does not apply to (streams): never limited.
+  ChannelCredit no_global_limit_;
 
   // Owner-thread state.
   std::string last_queue_;

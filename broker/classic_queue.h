@@ -58,10 +58,8 @@ class ClassicQueue final : public Queue {
   QueueCounts counts() const override;
   QueueCounters counters() const override;
 
-  // Starts the x-expires countdown (called once the queue is registered).
-  void start();
-  // The queue's key range in the store (0 when it keeps nothing there).
-  uint64_t queue_id() const { return context_.queue_id; }
+  void start() override;
+  uint64_t queue_id() const override { return context_.queue_id; }
   // Recovery: the persistent messages the store held, in sequence order, in one or more
   // batches (entries may come paged out: without their message); then finish_recovery with
   // the sequence after the last. Once every queue of the vhost has its messages back,

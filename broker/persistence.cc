@@ -144,6 +144,54 @@ void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
   }
 }
 
+void Persistence::put_stream_chunk(uint64_t queue_id, uint64_t first_offset,
+                                   std::span<const StoredMessagePtr> messages,
+                                   const std::shared_ptr<ConfirmGate>& gate,
+                                   std::shared_ptr<std::atomic<uint64_t>> written,
+                                   WriteCollector* collect) {
+  if (messages.empty()) return;
+  st::WriteBatch batch;
+  st::MessageRecord record;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    record.Clear();
+    fill_record(*messages[i], record);
+    record.set_chunk_start(i == 0);
+    batch.put(st::Column::kMessages, st::message_key(queue_id, first_offset + i),
+              st::encode_message_value(record, messages[i]->message.body));
+  }
+  if (gate) gate->add();
+  submit(std::move(batch), collect,
+         [gate, written = std::move(written), end = first_offset + messages.size()](Status s) {
+           log_failed_write(s);
+           if (s.ok() && written) written->store(end, std::memory_order_release);
+           if (gate) gate->done(s.ok());
+         });
+}
+
+void Persistence::truncate_stream(uint64_t queue_id, uint64_t first_offset) {
+  st::WriteBatch batch;
+  st::advance_queue_head(batch, queue_id, first_offset);
+  submit(std::move(batch), nullptr, nullptr);
+}
+
+Result<std::vector<LoadedMessage>> Persistence::load_range(uint64_t queue_id, uint64_t from,
+                                                           size_t limit) {
+  std::vector<LoadedMessage> out;
+  Status failed;
+  RETURN_IF_ERROR(
+      st::scan_queue(store_, queue_id, from, limit, [&](uint64_t seq, std::string_view value) {
+        Result<LoadedMessage> m = decode_message(seq, value);
+        if (!m.ok()) {
+          failed = m.status();
+          return false;
+        }
+        out.push_back(std::move(*m));
+        return true;
+      }));
+  RETURN_IF_ERROR(failed);
+  return out;
+}
+
 void PendingWrites::add(storage::Store& store, storage::WriteBatch batch) {
   auto promise = std::make_shared<std::promise<Status>>();
   writes_.push_back(promise->get_future());

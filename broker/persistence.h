@@ -138,6 +138,21 @@ class Persistence {
   // Every held message of `vhost`, in id order.
   Result<std::vector<HeldMessage>> load_delayed(std::string_view vhost);
 
+  // ---- streams ----
+  // Appends one chunk of a stream: `messages` at offsets first_offset, first_offset + 1, ...
+  // in one write (the first record marked as the chunk's start). `gate` (may be null) learns
+  // when it is durable; `written` (may be null) is raised to the chunk's last offset + 1.
+  void put_stream_chunk(uint64_t queue_id, uint64_t first_offset,
+                        std::span<const StoredMessagePtr> messages,
+                        const std::shared_ptr<ConfirmGate>& gate,
+                        std::shared_ptr<std::atomic<uint64_t>> written,
+                        WriteCollector* collect = nullptr);
+  // Retention: deletes every message of the stream below `first_offset` (one range
+  // tombstone, however many messages) and saves `first_offset` as the stream's start.
+  void truncate_stream(uint64_t queue_id, uint64_t first_offset);
+  // Reads up to `limit` messages of `queue_id` from `from` on, in order.
+  Result<std::vector<LoadedMessage>> load_range(uint64_t queue_id, uint64_t from, size_t limit);
+
   // Reads back the messages `seqs` (ascending) of `queue_id`; ones no longer stored are left
   // out. One ordered scan from the first to the last.
   Result<std::vector<LoadedMessage>> load_messages(uint64_t queue_id,

@@ -172,6 +172,10 @@ class Queue : public std::enable_shared_from_this<Queue> {
   virtual void notify_credit() = 0;
   // The queue was used (declared, passively or not): restarts its x-expires countdown.
   virtual void touch() = 0;
+  // Called once the queue is registered in its vhost (starts its x-expires countdown).
+  virtual void start() {}
+  // The queue's key range in the store (0 when it keeps nothing there).
+  virtual uint64_t queue_id() const { return 0; }
 
   // Removes the ready messages; returns how many. Unacked messages stay.
   virtual uint32_t purge() = 0;

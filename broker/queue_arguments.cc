@@ -297,6 +297,107 @@ Status check_quorum_queue_arguments_equivalent(const FieldTable& current,
   return Status();
 }
 
+Result<int64_t> parse_max_age(std::string_view text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  // list_to_integer("") raises in RabbitMQ: the channel crashes, the client sees a bare 541.
+  if (digits == 0) return Status(StatusCode::kInternalError, "");
+  int64_t value = 0;
+  for (size_t i = 0; i < digits; ++i) {
+    // Past any sensible age; RabbitMQ's bignums would accept it, Burrow caps it.
+    if (value > (INT64_MAX / 10) / 31536000000) return invalid_argument("invalid_max_age");
+    value = value * 10 + (text[i] - '0');
+  }
+  const std::string_view unit = text.substr(digits);
+  constexpr int64_t kSecond = 1000, kMinute = 60 * kSecond, kHour = 60 * kMinute,
+                    kDay = 24 * kHour;
+  int64_t scale = 0;
+  if (unit == "Y") scale = 365 * kDay;
+  if (unit == "M") scale = 30 * kDay;
+  if (unit == "D") scale = kDay;
+  if (unit == "h") scale = kHour;
+  if (unit == "m") scale = kMinute;
+  if (unit == "s") scale = kSecond;
+  if (value <= 0 || scale == 0) return invalid_argument("invalid_max_age");
+  return value * scale;
+}
+
+namespace {
+
+// rabbit_stream_queue:capabilities/0 queue_arguments (3.10.8): the keys a stream takes, in
+// that order, compared on redeclaration.
+constexpr std::array<std::string_view, 6> kStreamKeys = {
+    "x-max-length-bytes",     "x-queue-type",           "x-max-age",
+    "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator"};
+
+// The other keys of rabbit_amqqueue:declare_args/0, in its order: refused on a stream.
+constexpr std::array<std::string_view, 16> kNotStreamKeys = {
+    "x-expires",          "x-message-ttl",          "x-dead-letter-exchange",
+    "x-dead-letter-routing-key", "x-max-length",    "x-max-in-memory-length",
+    "x-max-in-memory-bytes",     "x-max-priority",  "x-overflow",
+    "x-queue-mode",       "x-queue-version",        "x-single-active-consumer",
+    "x-quorum-initial-group-size", "x-dead-letter-strategy", "x-queue-master-locator",
+    "x-delivery-limit"};
+
+}  // namespace
+
+Result<QueueArguments> parse_stream_queue_arguments(const FieldTable& args,
+                                                    std::string_view resource) {
+  QueueArguments out;
+  auto fail = [&](std::string_view key, const std::string& term) {
+    return precondition_failed(fmt::format("invalid arg '{}' for {}: {}", key, resource, term));
+  };
+  if (const FieldValue* v = args.find("x-max-length-bytes")) {
+    if (auto e = check_non_neg_int(*v)) return fail("x-max-length-bytes", *e);
+    out.max_length_bytes = *v->as_integer();
+  }
+  if (const FieldValue* v = args.find("x-queue-type")) {
+    if (auto e = check_longstr(*v)) return fail("x-queue-type", *e);
+  }
+  if (const FieldValue* v = args.find("x-max-age")) {
+    if (auto e = check_longstr(*v)) return fail("x-max-age", *e);
+    Result<int64_t> age = parse_max_age(*v->get_if<std::string>());
+    if (!age.ok()) {
+      if (age.status().code() == StatusCode::kInternalError) return age.status();
+      return fail("x-max-age", age.status().message());
+    }
+    out.max_age_ms = *age;
+  }
+  if (const FieldValue* v = args.find("x-stream-max-segment-size-bytes")) {
+    if (auto e = check_non_neg_int(*v)) return fail("x-stream-max-segment-size-bytes", *e);
+    out.max_segment_size_bytes = *v->as_integer();
+  }
+  if (const FieldValue* v = args.find("x-initial-cluster-size")) {
+    if (auto e = check_int(*v)) return fail("x-initial-cluster-size", *e);
+    const int64_t n = *v->as_integer();
+    if (n == 0) return fail("x-initial-cluster-size", "{value_zero,0}");
+    if (n < 0) return fail("x-initial-cluster-size", fmt::format("{{value_negative,{}}}", n));
+  }
+  if (const FieldValue* v = args.find("x-queue-leader-locator")) {
+    if (auto e = check_one_of(*v, {"client-local", "balanced", "random", "least-leaders"},
+                              "invalid_queue_locator_arg")) {
+      return fail("x-queue-leader-locator", *e);
+    }
+  }
+  for (std::string_view key : kNotStreamKeys) {
+    if (args.contains(key)) {
+      return precondition_failed(
+          fmt::format("invalid arg '{}' for {} of queue type rabbit_stream_queue", key, resource));
+    }
+  }
+  return out;
+}
+
+Status check_stream_queue_arguments_equivalent(const FieldTable& current,
+                                               const FieldTable& received,
+                                               std::string_view resource) {
+  for (std::string_view key : kStreamKeys) {
+    Status s = assert_arg_equivalence(current, received, key, resource);
+    if (!s.ok()) return s;
+  }
+  return Status();
+}
+
 Status check_dead_letter_exchange_type(const FieldTable& args, std::string_view resource) {
   // rabbit_channel checks the dead-letter exchange's type (rabbit_misc:r_arg/4) before the
   // arguments are validated, with its own text.

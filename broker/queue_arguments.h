@@ -32,6 +32,10 @@ struct QueueArguments {
   std::optional<int64_t> delivery_limit;  // x-delivery-limit
   // Quorum queues: as declared; dead-lettering is the same either way (docs/queue_types.md).
   DeadLetterStrategy dead_letter_strategy = DeadLetterStrategy::kAtMostOnce;
+  // Streams: retention by age (x-max-age, in ms) and the segment size retention works in
+  // (x-stream-max-segment-size-bytes; RabbitMQ's default 500 MB when absent).
+  std::optional<int64_t> max_age_ms;
+  std::optional<int64_t> max_segment_size_bytes;
 };
 
 // Validates and parses `args` for a new classic queue. `resource` is "queue 'q' in vhost '/'".
@@ -47,6 +51,24 @@ Result<QueueArguments> parse_queue_arguments(const FieldTable& args, std::string
 // rabbit_quorum_queue".
 Result<QueueArguments> parse_quorum_queue_arguments(const FieldTable& args,
                                                     std::string_view resource);
+
+// Validates and parses `args` for a new stream, as RabbitMQ 3.10.8: x-max-length-bytes,
+// x-max-age, x-stream-max-segment-size-bytes, x-initial-cluster-size and
+// x-queue-leader-locator are validated; the arguments of other types are refused ("invalid
+// arg 'x-message-ttl' for queue 's' in vhost '/' of queue type rabbit_stream_queue").
+// x-max-age "foo" (no leading digits) fails with a bare 541, as RabbitMQ's crash.
+Result<QueueArguments> parse_stream_queue_arguments(const FieldTable& args,
+                                                    std::string_view resource);
+// The redeclaration check of a stream: the keys a stream takes (x-queue-type among them).
+Status check_stream_queue_arguments_equivalent(const FieldTable& current,
+                                               const FieldTable& received,
+                                               std::string_view resource);
+
+// A duration as x-max-age and the x-stream-offset interval write it (rabbit_amqqueue:
+// check_max_age/1): digits, then one of the units Y M D h m s, e.g. "7D" or "1h"; in ms.
+// Errors: kInvalidArgument "invalid_max_age" for a zero value or an unknown unit, and a bare
+// kInternalError when there are no leading digits (RabbitMQ crashes on those).
+Result<int64_t> parse_max_age(std::string_view text);
 
 // rabbit_channel's check of the x-dead-letter-exchange type, made before validation. Error:
 // 406 "invalid type 'long' for arg 'x-dead-letter-exchange' in queue 'q' in vhost '/'".

@@ -4,6 +4,7 @@
 //
 // On one node, a quorum queue is a FIFO like a classic queue with different rules: the one
 // message engine (ClassicQueue) serves both and asks its type's Semantics where they differ.
+// A stream is an append-only log read by cursors: its own engine (StreamQueue).
 // docs/queue_types.md lists every rule with the RabbitMQ 3.10.8 behaviour it follows.
 #pragma once
 
@@ -38,7 +39,7 @@ class QueueType {
   };
 
   virtual ~QueueType() = default;
-  // "classic", "quorum": the x-queue-type value and management's "type".
+  // "classic", "quorum", "stream": the x-queue-type value and management's "type".
   virtual std::string_view name() const = 0;
   // RabbitMQ's module for the type, as its error texts name it ("rabbit_quorum_queue").
   virtual std::string_view module() const = 0;
@@ -54,11 +55,30 @@ class QueueType {
   virtual Status check_equivalent(const FieldTable& current, const FieldTable& received,
                                   std::string_view resource) const = 0;
 
+  // Whether queue.declare-ok reports the queue's consumers (a stream always says 0).
+  virtual bool declare_ok_counts_consumers() const { return true; }
+  // Whether management shows the queue's leader and members (RabbitMQ's replicated types).
+  virtual bool replicated() const { return false; }
+  // Whether the channel's global prefetch (basic.qos global=true) limits the queue's
+  // consumers (a stream's consumers only follow their own prefetch).
+  virtual bool global_prefetch_applies() const { return true; }
+  // Whether queue.delete's if-unused and if-empty are ignored (a stream is deleted anyway).
+  virtual bool ignores_delete_conditions() const { return false; }
+
   // Operations the type refuses. `resource` is "queue 'q' in vhost '/'".
-  // basic.consume while the channel has a global prefetch (basic.qos global=true, count > 0).
-  virtual Status check_consume(std::string_view /*resource*/, bool /*global_prefetch*/) const {
+  struct ConsumeRequest {
+    bool global_prefetch = false;  // the channel has basic.qos global=true, count > 0
+    uint32_t prefetch = 0;         // the consumer's own prefetch (basic.qos global=false)
+    bool no_ack = false;
+  };
+  virtual Status check_consume(std::string_view /*resource*/,
+                               const ConsumeRequest& /*request*/) const {
     return Status();
   }
+  // basic.nack, basic.reject and basic.recover of messages from a queue of this type.
+  virtual Status check_return(std::string_view /*resource*/) const { return Status(); }
+  // queue.purge.
+  virtual Status check_purge(std::string_view /*resource*/) const { return Status(); }
   // basic.get on a queue with (or without) single active consumer.
   virtual Status check_get(std::string_view /*resource*/, bool /*single_active*/) const {
     return Status();
@@ -72,10 +92,10 @@ class QueueType {
 
 const QueueType& classic_queue_type();
 const QueueType& quorum_queue_type();
+const QueueType& stream_queue_type();
 
-// The type `arguments` name in x-queue-type: classic when absent. Error: 406 for a type
-// Burrow does not implement (stream), or a value that is not a type (the same checks and
-// texts as the arguments' validation).
+// The type `arguments` name in x-queue-type: classic when absent. A value that is not a type
+// gets the classic type, whose validation fails with RabbitMQ's text.
 Result<const QueueType*> queue_type_for(const FieldTable& arguments, std::string_view resource);
 
 }  // namespace burrow::broker

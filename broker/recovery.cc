@@ -8,6 +8,7 @@
 #include "base/status_macros.h"
 #include "broker/classic_queue.h"
 #include "broker/persistence.h"
+#include "broker/stream_queue.h"
 #include "storage/keys.h"
 #include "storage/queue_range.h"
 #include "storage/record_codec.h"
@@ -137,6 +138,7 @@ Result<RecoveryStats> recover_vhost(Persistence& persistence, VHost& vhost, bool
         return Status();
       }));
   std::vector<std::pair<std::shared_ptr<ClassicQueue>, uint64_t>> queues;
+  std::vector<std::shared_ptr<StreamQueue>> streams;
   RETURN_IF_ERROR(scan_records<st::QueueRecord>(
       store, st::queue_prefix(name), [&](const st::QueueRecord& r) -> Status {
         QueueSettings s;
@@ -147,6 +149,8 @@ Result<RecoveryStats> recover_vhost(Persistence& persistence, VHost& vhost, bool
         ASSIGN_OR_RETURN(QueuePtr q, vhost.recover_queue(std::move(s), r.queue_id()));
         if (auto classic = std::dynamic_pointer_cast<ClassicQueue>(q)) {
           queues.emplace_back(std::move(classic), r.queue_id());
+        } else if (auto stream = std::dynamic_pointer_cast<StreamQueue>(q)) {
+          streams.push_back(std::move(stream));
         }
         stats.max_queue_id = std::max(stats.max_queue_id, r.queue_id());
         ++stats.queues;
@@ -168,6 +172,12 @@ Result<RecoveryStats> recover_vhost(Persistence& persistence, VHost& vhost, bool
     Status s = recover_messages(store, *queue, id, crashed, stats.messages);
     if (!s.ok()) {
       return Status(s.code(), "recovering queue '" + queue->name() + "': " + s.message());
+    }
+  }
+  for (auto& stream : streams) {
+    Status s = stream->recover(stats.messages);
+    if (!s.ok()) {
+      return Status(s.code(), "recovering stream '" + stream->name() + "': " + s.message());
     }
   }
   // Expiry and length limits only now: dead letters must find every queue's sequence

@@ -12,11 +12,11 @@
 
 #include "broker/arguments.h"
 #include "broker/channel.h"
-#include "broker/classic_queue.h"
 #include "broker/dead_letter.h"
 #include "broker/executor.h"
 #include "broker/persistence.h"
 #include "broker/queue_arguments.h"
+#include "broker/timer_service.h"
 
 namespace burrow::broker {
 
@@ -319,7 +319,7 @@ Result<DeclaredQueue> VHost::declare_queue(QueueSettings settings, bool passive,
   queues_.emplace(settings.name, q);
   bump_epoch();
   const Status saved = finish_writes(lock);
-  if (auto* classic = dynamic_cast<ClassicQueue*>(q.get())) classic->start();
+  q->start();
   if (!saved.ok()) return internal_error("cannot store queue: " + saved.message());
   return DeclaredQueue{std::move(q), true};
 }
@@ -332,7 +332,7 @@ Result<QueuePtr> VHost::recover_queue(QueueSettings settings, uint64_t queue_id)
     queues_[settings.name] = q;
     bump_epoch();
   }
-  if (auto* classic = dynamic_cast<ClassicQueue*>(q.get())) classic->start();
+  q->start();
   return q;
 }
 
@@ -500,10 +500,7 @@ void VHost::unregister_queue_locked(const QueuePtr& queue) {
   }
   if (queue->settings().durable) forget_bindings_locked(removed);
   if (context_.persistence != nullptr && queue->settings().durable) {
-    if (auto* classic = dynamic_cast<const ClassicQueue*>(queue.get())) {
-      (void)context_.persistence->delete_queue(name_, queue->name(), classic->queue_id(),
-                                               &pending_);
-    }
+    (void)context_.persistence->delete_queue(name_, queue->name(), queue->queue_id(), &pending_);
   }
   queues_.erase(queue->name());
   bump_epoch();
@@ -524,10 +521,11 @@ Result<DeletedQueue> VHost::delete_queue(std::string_view name, uint64_t connect
     // RabbitMQ checks emptiness first, and counts only ready messages (BQ:is_empty ignores
     // pending acks).
     QueueCounts counts = q->counts();
-    if (if_empty && counts.ready > 0) {
+    const bool conditions = !q->type().ignores_delete_conditions();
+    if (conditions && if_empty && counts.ready > 0) {
       return precondition_failed(rs("queue", name, name_) + " not empty");
     }
-    if (if_unused && counts.consumers > 0) {
+    if (conditions && if_unused && counts.consumers > 0) {
       return precondition_failed(rs("queue", name, name_) + " in use");
     }
     unregister_queue_locked(q);

@@ -135,8 +135,9 @@ json ManagementApi::Impl::queue_json(const broker::Queue& queue, bool details) {
         {"dead_lettered_details", rate_json(r.dead_lettered)},
     };
   }
-  if (queue.type().name() == "quorum") {
-    // rabbit_quorum_queue's type-specific items; one node is leader and the only member.
+  if (queue.type().replicated()) {
+    // rabbit_quorum_queue's and rabbit_stream_queue's type-specific items; one node is leader
+    // and the only member.
     q["leader"] = server_node_name();
     q["members"] = json::array({server_node_name()});
     q["online"] = json::array({server_node_name()});

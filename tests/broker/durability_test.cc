@@ -38,21 +38,6 @@ Status declare_durable(Channel& ch, std::string name, FieldTable arguments = {})
       .status();
 }
 
-// Publishes in confirm mode and waits until the broker confirmed all `n` messages so far.
-bool wait_for_confirms(TestChannel& ch, uint64_t n) {
-  const auto deadline = std::chrono::steady_clock::now() + kWaitTimeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    ch->flush();
-    uint64_t covered = 0;
-    for (const auto& c : ch.sink->confirms()) {
-      if (!c.ack) return false;
-      covered = std::max(covered, c.seq);
-    }
-    if (covered >= n) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return false;
-}
 
 std::shared_ptr<ClassicQueue> classic(TestBroker& b, std::string_view name) {
   auto q = b.vhost().find_queue(name, b.connection()->id());

@@ -434,4 +434,20 @@ inline Result<std::string> consume(Channel& ch, std::string queue, std::string t
                     nullptr);
 }
 
+// Publishes in confirm mode and waits until the broker confirmed all `n` messages so far.
+inline bool wait_for_confirms(TestChannel& ch, uint64_t n) {
+  const auto deadline = std::chrono::steady_clock::now() + kWaitTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ch->flush();
+    uint64_t covered = 0;
+    for (const auto& c : ch.sink->confirms()) {
+      if (!c.ack) return false;
+      covered = std::max(covered, c.seq);
+    }
+    if (covered >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
 }  // namespace burrow::broker::testing

@@ -517,15 +517,15 @@ TEST(VHost, RedeclareWithAnotherExclusiveFlagIs405) {
             StatusCode::kResourceLocked);
 }
 
-TEST(VHost, UnsupportedQueueTypeIs406) {
+TEST(VHost, UnknownQueueTypeIs406) {
   TestBroker b;
   auto& ch = b.open_channel();
   auto r = ch->declare_queue(
-      {.name = "s", .durable = true, .arguments = FieldTable{{"x-queue-type", "stream"}}});
+      {.name = "s", .durable = true, .arguments = FieldTable{{"x-queue-type", "foo"}}});
   EXPECT_EQ(r.status().code(), StatusCode::kPreconditionFailed);
   EXPECT_EQ(r.status().message(),
-            "invalid arg 'x-queue-type' for queue 's' in vhost '/': queue type 'stream' is not "
-            "supported yet");
+            "invalid arg 'x-queue-type' for queue 's' in vhost '/': \"unsupported queue type "
+            "'foo'\"");
   EXPECT_FALSE(b.queue_exists("s"));
   EXPECT_OK(
       ch->declare_queue({.name = "cq", .arguments = FieldTable{{"x-queue-type", "classic"}}}));

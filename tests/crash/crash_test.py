@@ -10,7 +10,8 @@ burrowd dies, restart. burrowd dies by SIGKILL from the test at a random moment 
 early: during start-up, recovery or the verification), or kills itself at a kill point of the
 group-commit writer chosen at random with a random pass count (BURROW_KILL_AT=name:N). State
 accumulates across iterations; at the end the queues are drained, burrowd is stopped cleanly
-and restarted once more to check they are empty.
+and restarted once more to check they are empty (and that the stream, below, still holds
+everything: acks do not drain a stream).
 
 What must hold after every restart (burrowd started without --repair):
   1. Every confirmed message is present in its queue unless its ack was durable. One the
@@ -28,6 +29,18 @@ What must hold after every restart (burrowd started without --repair):
      the redelivered flag is exact (true iff the message was delivered before in it).
 A message whose publish was not confirmed may or may not be there; once a restart has shown
 whether it is, that is final (present: it must stay until acked; absent: never again).
+
+THE STREAM (crash.st, x-queue-type stream): the workload also publishes transient messages to
+it with confirms (a share STREAM_SHARE of its publishes, until it holds STREAM_MAX_MESSAGES)
+and does not consume it; every verification reads the whole stream from x-stream-offset
+'first' (prefetch STREAM_PREFETCH, acks, which remove nothing). After every restart: every
+confirmed stream message is there; no message twice; every body is one the test published to
+the stream; the x-stream-offset headers are 0, 1, 2, ... in delivery order (no retention, and
+no segment rolls with 500 MB segments: no gaps) and the depth (queue.declare-ok's
+message_count, the number of offsets) equals what was delivered; offset order is publish order
+(one publisher at a time); a message keeps the offset it had when first read back, for good
+(an unconfirmed one may be there or not; once read back it must stay, once absent it must not
+come back); redelivered is always false.
 
 WHICH ACKS (AND DELIVERY MARKERS) ARE "CERTAINLY DURABLE" - read from the code:
   * storage/group_commit.cc: every Store::write() goes into one FIFO queue (one mutex); one
@@ -101,6 +114,16 @@ QUEUES = ('crash.q0', 'crash.q1', 'crash.q2', 'crash.qq')
 # A quorum queue stores every message: what is published to it is transient
 # (delivery_mode 1) and must survive all the same (docs/queue_types.md).
 QUORUM_QUEUES = ('crash.qq',)
+# A stream (x-queue-type stream; not in QUEUES, it has a model of its own: StreamEntry) also
+# stores every message: the workload sends it transient messages, a share STREAM_SHARE of its
+# publishes, with confirms, and never consumes it. Acks do not remove stream messages and
+# nothing else does either (no retention arguments), so the stream only grows: publishing to
+# it stops at STREAM_MAX_MESSAGES, which bounds what each verification reads (soaks).
+STREAM = 'crash.st'
+STREAM_SHARE = 0.1
+STREAM_MAX_MESSAGES = 3000
+STREAM_PREFETCH = 400                 # the verification's stream consumer (streams need one)
+TRANSIENT_QUEUES = QUORUM_QUEUES + (STREAM,)
 FANOUT = 'crash.fanout'               # durable fanout bound to q1, q2 and qq
 FANOUT_QUEUES = ('crash.q1', 'crash.q2', 'crash.qq')
 # Publish targets: (exchange, routing key, queues the message lands in).
@@ -319,6 +342,17 @@ class Entry:
         self.in_workload = False     # delivered to the workload (or drain) consumer
 
 
+class StreamEntry:
+    """One message published to the stream."""
+    __slots__ = ('mid', 'seq', 'confirmed', 'offset', 'gone')
+
+    def __init__(self, mid, seq):
+        self.mid, self.seq = mid, seq    # seq: publish order (one publisher at a time)
+        self.confirmed = False
+        self.offset = None               # its offset when first read back: final, and present
+        self.gone = False                # absent after a complete verification: never again
+
+
 class Model:
     def __init__(self, allow_unflagged=False):
         self.allow_unflagged = allow_unflagged
@@ -331,6 +365,8 @@ class Model:
         self.gone = bytearray()      # bitmap of pruned (queue, mid): 1 bit each, id order
         self.failures = []
         self.stats = collections.Counter()
+        self.stream = collections.OrderedDict()   # mid -> StreamEntry, in publish order
+        self.stream_pending = set()               # unconfirmed stream publishes of this incarnation
 
     def fail(self, msg):
         self.failures.append(msg)
@@ -391,6 +427,24 @@ class Model:
             self.stats['confirmed'] += 1
         else:
             self.stats['nacked'] += 1
+
+    def stream_full(self):
+        return len(self.stream) >= STREAM_MAX_MESSAGES
+
+    def on_stream_publish(self, mid):
+        self.stream[mid] = StreamEntry(mid, self.next_id)
+        self.stream_pending.add(mid)
+        self.stats['stream_published'] += 1
+
+    def on_stream_confirm(self, mid, ack):
+        # A stream confirm does not raise self.barrier (conservative: the classic queues'
+        # durable-ack reasoning in the docstring is about their put, not the stream's chunk).
+        self.stream_pending.discard(mid)
+        if ack:
+            self.stream[mid].confirmed = True
+            self.stats['stream_confirmed'] += 1
+        else:
+            self.stats['stream_nacked'] += 1
 
     def check_delivery(self, where, queue, mid, redelivered, body):
         """Common checks of one received message; returns its Entry or None."""
@@ -479,6 +533,8 @@ class Model:
         self.touched = set()
         self.barrier = 0
         self.op = 0
+        self.stats['stream_unconfirmed_at_kill'] += len(self.stream_pending)
+        self.stream_pending = set()
 
     def verify(self, received, counts, complete):
         """Checks what a restart recovered. received: (queue, mid, redelivered, body, op);
@@ -530,6 +586,67 @@ class Model:
                 e.exp = FORBIDDEN     # not in the store: gone for good
                 self.stats[e.why + '_gone'] += 1
 
+    def verify_stream(self, received, count, complete, where='verify'):
+        """Checks the stream read from 'first'. received: (mid, offset, redelivered, body) in
+        delivery order; count: its depth (queue.declare-ok: the number of offsets)."""
+        seen = set()
+        last_seq = 0
+        for i, (mid, offset, redelivered, body) in enumerate(received):
+            if redelivered:
+                self.fail('%s: stream message %s (offset %s) has redelivered=true'
+                          % (where, mid, offset))
+            # No retention and no segment roll (500 MB segments): offsets are 0, 1, 2, ...
+            if offset != i:
+                self.fail('%s: stream delivery %d (message %s) has x-stream-offset %r, expected %d'
+                          % (where, i, mid, offset, i))
+            e = self.stream.get(mid) if mid is not None else None
+            if e is None:
+                if mid is not None and body == make_body(mid):
+                    self.fail('%s: message %s at stream offset %s was never published to the '
+                              'stream' % (where, mid, offset))
+                else:
+                    self.fail('%s: message %r at stream offset %s has a body the test never '
+                              'published (%r...)' % (where, mid, offset, body[:40]))
+                continue
+            if body != make_body(mid):
+                self.fail('%s: stream message %s (offset %s) has a corrupted body (%d bytes, '
+                          'expected %d)' % (where, mid, offset, len(body), len(make_body(mid))))
+            if mid in seen:
+                self.fail('%s: stream message %s received twice (again at offset %s)'
+                          % (where, mid, offset))
+                continue
+            seen.add(mid)
+            if e.gone:
+                self.fail('%s: stream message %s (offset %s) came back after it was absent '
+                          'after an earlier restart' % (where, mid, offset))
+            # One publisher channel at a time appends: offset order is publish order.
+            if e.seq <= last_seq:
+                self.fail('%s: stream message %s at offset %s is out of publish order'
+                          % (where, mid, offset))
+            last_seq = max(last_seq, e.seq)
+            if e.offset is None:
+                if not e.confirmed:
+                    self.stats['stream_unconfirmed_came_back'] += 1
+                e.offset = offset
+            elif e.offset != offset:
+                self.fail('%s: stream message %s moved from offset %d to %s'
+                          % (where, mid, e.offset, offset))
+        self.stats['stream_read'] += len(received)
+        if not complete:
+            return
+        if count != len(received):
+            self.fail('%s: %s reported depth %d but %d messages were delivered'
+                      % (where, STREAM, count, len(received)))
+        for mid, e in self.stream.items():
+            if mid in seen or e.gone:
+                continue
+            if e.confirmed or e.offset is not None:
+                self.fail('%s: stream message %s is lost (confirmed=%s, offset %s before)'
+                          % (where, mid, e.confirmed, e.offset))
+            else:
+                e.gone = True         # not in the store: gone for good
+                self.stats['stream_unconfirmed_gone'] += 1
+
     def prune(self):
         """Forget entries that are gone (their ids stay unique, so a return still shows as an
         unknown message)."""
@@ -550,6 +667,7 @@ def declare_topology(broker):
     for q in QUEUES:
         args = {'x-queue-type': 'quorum'} if q in QUORUM_QUEUES else None
         ch.queue_declare(q, durable=True, arguments=args)
+    ch.queue_declare(STREAM, durable=True, arguments={'x-queue-type': 'stream'})
     ch.exchange_declare(FANOUT, 'fanout', durable=True)
     for q in FANOUT_QUEUES:
         ch.queue_bind(q, FANOUT)
@@ -565,12 +683,46 @@ def broker_gone(broker):
     return True
 
 
+class StreamReader:
+    """Consumes the stream from 'first' on a channel of its own (a prefetch, manual acks: a
+    stream requires both), acking as it goes; received: (mid, offset, redelivered, body)."""
+
+    def __init__(self, conn, on_delivery=None):
+        self.received = []
+        self.on_delivery = on_delivery
+        self.unacked = 0
+        self.ch = conn.channel()
+        self.ch.basic_qos(prefetch_count=STREAM_PREFETCH)
+        self.ch.basic_consume(STREAM, self._on_message, auto_ack=False,
+                              consumer_tag='verify-' + STREAM,
+                              arguments={'x-stream-offset': 'first'})
+
+    def _on_message(self, ch, method, props, body):
+        self.received.append((props.message_id, (props.headers or {}).get('x-stream-offset'),
+                              method.redelivered, body))
+        self.unacked += 1
+        if self.unacked >= STREAM_PREFETCH // 4:
+            ch.basic_ack(method.delivery_tag, multiple=True)
+            self.unacked = 0
+        if self.on_delivery is not None:
+            self.on_delivery()
+
+
+def stream_depth(ch):
+    try:
+        return ch.queue_declare(STREAM, passive=True).method.message_count
+    except pika.exceptions.ChannelClosedByBroker as e:
+        raise Failure('durable stream %s is missing after the restart: %s' % (STREAM, e))
+
+
 def verify_phase(broker, model, kill_fraction=None):
-    """Reads every recovered message (and requeues them by closing); True if complete.
-    kill_fraction: SIGKILL burrowd once that fraction of the messages has arrived."""
+    """Reads every recovered message (and requeues them by closing) and the whole stream; True
+    if complete. kill_fraction: SIGKILL burrowd once that fraction of the messages has arrived."""
     received = []
     counts = {}
     tag_queue = {'verify-' + q: q for q in QUEUES}
+    stream_count = 0
+    reader = None
     try:
         conn = pika.BlockingConnection(broker.params())
         ch = conn.channel()
@@ -579,42 +731,71 @@ def verify_phase(broker, model, kill_fraction=None):
                 counts[q] = ch.queue_declare(q, passive=True).method.message_count
             except pika.exceptions.ChannelClosedByBroker as e:
                 raise Failure('durable queue %s is missing after the restart: %s' % (q, e))
+        stream_count = stream_depth(ch)
         try:
             ch.exchange_declare(FANOUT, passive=True)
         except pika.exceptions.ChannelClosedByBroker as e:
             raise Failure('durable exchange %s is missing after the restart: %s' % (FANOUT, e))
 
-        total = sum(counts.values())
+        total = sum(counts.values()) + stream_count
         kill_after = None if kill_fraction is None else int(kill_fraction * total)
+
+        def arrived():
+            return len(received) + (len(reader.received) if reader is not None else 0)
+
+        def check_kill():
+            if kill_after is not None and arrived() >= kill_after:
+                broker.kill()
 
         def on_message(_ch, method, props, body):
             received.append((tag_queue[method.consumer_tag], props.message_id,
                              method.redelivered, body, model.op))
-            if kill_after is not None and len(received) >= kill_after:
-                broker.kill()
+            check_kill()
 
         if kill_after == 0:
             broker.kill()
         for q in QUEUES:
             ch.basic_consume(q, on_message, auto_ack=False, consumer_tag='verify-' + q)
+        reader = StreamReader(conn, check_kill)
         deadline = time.monotonic() + 20 + total / 200.0
-        while len(received) < total and time.monotonic() < deadline:
+        while arrived() < total and time.monotonic() < deadline:
             conn.process_data_events(time_limit=0.05)
         conn.process_data_events(time_limit=0.1)     # anything beyond the depth shows up
-        if len(received) < total:
+        if arrived() < total:
             if not broker.alive():
                 raise pika.exceptions.StreamLostError('burrowd died')
             model.fail('verify: depth %d but only %d messages arrived within the time limit'
-                       % (total, len(received)))
+                       % (total, arrived()))
         conn.close()
     except (pika.exceptions.AMQPError, OSError) as e:
         if broker_gone(broker):
             model.verify(received, counts, complete=False)
+            model.verify_stream(reader.received if reader is not None else [], stream_count,
+                                complete=False)
             return False
         raise Failure('verification failed while burrowd is alive: %r' % (e,))
     model.verify(received, counts, complete=True)
+    model.verify_stream(reader.received, stream_count, complete=True)
     model.stats['verified_messages'] += len(received)
     return True
+
+
+def stream_check(broker, model):
+    """After the clean stop: the stream still holds every message the last verification saw
+    (acks never drained it), at the same offsets."""
+    conn = pika.BlockingConnection(broker.params())
+    count = stream_depth(conn.channel())
+    reader = StreamReader(conn)
+    deadline = time.monotonic() + 20 + count / 200.0
+    while len(reader.received) < count and time.monotonic() < deadline:
+        conn.process_data_events(time_limit=0.05)
+    conn.process_data_events(time_limit=0.1)
+    conn.close()
+    present = sum(1 for e in model.stream.values() if e.offset is not None)
+    if count != present:
+        model.fail('after the clean restart: %s holds %d messages, expected %d'
+                   % (STREAM, count, present))
+    model.verify_stream(reader.received, count, complete=True, where='after the clean restart')
 
 
 class Workload:
@@ -713,14 +894,21 @@ class Workload:
             self.conn.ioloop.call_later(delay, self._pump)
 
     def _publish_one(self):
-        exchange, key, queues = self.rng.choice(TARGETS)
+        if self.rng.random() < STREAM_SHARE and not self.model.stream_full():
+            exchange, key, queues = '', STREAM, (STREAM,)
+        else:
+            exchange, key, queues = self.rng.choice(TARGETS)
         mid = self.model.new_mid(self.iteration)
         stamp = self.model.stamp()
-        self.model.on_publish(queues, mid, stamp)
+        if queues == (STREAM,):
+            self.model.on_stream_publish(mid)
+        else:
+            self.model.on_publish(queues, mid, stamp)
         self.pub_seq += 1
         self.pending[self.pub_seq] = (queues, mid, stamp)
-        # Persistent, except to a quorum queue alone (it stores transient messages too).
-        mode = 1 if set(queues) <= set(QUORUM_QUEUES) else 2
+        # Persistent, except to a quorum queue or the stream alone (they store transient
+        # messages too).
+        mode = 1 if set(queues) <= set(TRANSIENT_QUEUES) else 2
         self.pub.basic_publish(exchange, key, make_body(mid),
                                pika.BasicProperties(delivery_mode=mode, message_id=mid))
 
@@ -736,7 +924,10 @@ class Workload:
                             % (m.delivery_tag, m.multiple))
         for s in seqs:
             queues, mid, stamp = self.pending.pop(s)
-            self.model.on_confirm(queues, mid, stamp, ack)
+            if queues == (STREAM,):
+                self.model.on_stream_confirm(mid, ack)
+            else:
+                self.model.on_confirm(queues, mid, stamp, ack)
         self._pump()
 
     # -- consuming ----------------------------------------------------------------------------
@@ -1034,10 +1225,12 @@ class Run:
         if b.wait_ready() is None:
             raise Failure('burrowd did not restart after the drain:\n%s' % b.stderr_tail())
         depth = queue_depths(b)
+        stream_check(b, self.model)    # a stream is not drained by acks: all still there
         b.stop()
         b.check_output()
         if any(depth.values()):
             raise Failure('after draining and a clean restart the queues hold %r' % depth)
+        self.check_failures()
         st = self.model.stats
         never = [e for e in self.model.entries.values() if e.confirmed and e.deliveries == 0]
         if never:
@@ -1062,6 +1255,12 @@ class Run:
             % (st['deliveries'], st['redelivered'], st['unflagged_after_crash'],
                ' (allowed by --allow-unflagged-redelivery)' if self.args.allow_unflagged_redelivery
                else '', st['verified_messages']))
+        log('  stream: publishes %d (confirmed %d, nacked %d), %d in the log at the end; '
+            'unconfirmed at a kill %d: %d came back, %d did not; messages read back %d'
+            % (st['stream_published'], st['stream_confirmed'], st['stream_nacked'],
+               sum(1 for e in self.model.stream.values() if e.offset is not None),
+               st['stream_unconfirmed_at_kill'], st['stream_unconfirmed_came_back'],
+               st['stream_unconfirmed_gone'], st['stream_read']))
 
 
 def main():

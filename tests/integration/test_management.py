@@ -173,6 +173,18 @@ class ManagementTest(BrokerTestCase):
         self.assertEqual(queue['type'], 'classic')
         self.assertNotIn('leader', queue)
 
+    def test_stream_shows_its_type_and_its_one_member(self):
+        name = self.queue_name()
+        conn = self.connect()
+        ch = conn.channel()
+        ch.queue_declare(name, durable=True, arguments={'x-queue-type': 'stream'})
+        conn.close()
+        queue = self.api.get('/api/queues/%2F/' + q(name))
+        self.assertEqual(queue['type'], 'stream')
+        self.assertEqual(queue['arguments'], {'x-queue-type': 'stream'})
+        self.assertEqual(queue['members'], [queue['leader']])
+        self.assertEqual(queue['online'], [queue['leader']])
+
     def test_exchanges_and_bindings(self):
         x = self.exchange_name()
         name = self.queue_name()
