@@ -2,8 +2,10 @@
 #include "broker/persistence.h"
 #include "base/logging.h"
 
+#include <cstring>
 #include <future>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "base/status_macros.h"
@@ -144,27 +146,42 @@ void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
   }
 }
 
-void Persistence::put_stream_chunk(uint64_t queue_id, uint64_t first_offset,
-                                   std::span<const StoredMessagePtr> messages,
-                                   const std::shared_ptr<ConfirmGate>& gate,
-                                   std::shared_ptr<std::atomic<uint64_t>> written,
-                                   WriteCollector* collect) {
-  if (messages.empty()) return;
+void Persistence::put_stream_chunks(uint64_t queue_id, std::span<const StreamChunk> chunks,
+                                    std::vector<std::shared_ptr<ConfirmGate>> gates,
+                                    std::shared_ptr<std::atomic<uint64_t>> written,
+                                    uint64_t written_end, WriteCollector* collect) {
+  if (chunks.empty()) {  // every message was dropped by retention before it was written
+    for (const auto& gate : gates) gate->done(true);
+    return;
+  }
   st::WriteBatch batch;
   st::MessageRecord record;
-  for (size_t i = 0; i < messages.size(); ++i) {
-    record.Clear();
-    fill_record(*messages[i], record);
-    record.set_chunk_start(i == 0);
-    batch.put(st::Column::kMessages, st::message_key(queue_id, first_offset + i),
-              st::encode_message_value(record, messages[i]->message.body));
+  std::string value;
+  for (const StreamChunk& chunk : chunks) {
+    value.clear();
+    for (const StoredMessagePtr& m : chunk.messages) {
+      record.Clear();
+      fill_record(*m, record);
+      const std::string encoded = st::encode_message_value(record, m->message.body);
+      const auto size = static_cast<uint32_t>(encoded.size());
+      char prefix[4];
+      std::memcpy(prefix, &size, 4);
+      value.append(prefix, 4);
+      value.append(encoded);
+    }
+    batch.put(st::Column::kMessages, st::message_key(queue_id, chunk.first_offset), value);
   }
-  if (gate) gate->add();
   submit(std::move(batch), collect,
-         [gate, written = std::move(written), end = first_offset + messages.size()](Status s) {
+         [gates = std::move(gates), written = std::move(written), written_end](Status s) {
            log_failed_write(s);
-           if (s.ok() && written) written->store(end, std::memory_order_release);
-           if (gate) gate->done(s.ok());
+           if (s.ok() && written) {
+             // Raised, never lowered: an outbox batch may complete after a later flush.
+             uint64_t seen = written->load(std::memory_order_relaxed);
+             while (seen < written_end &&
+                    !written->compare_exchange_weak(seen, written_end, std::memory_order_release)) {
+             }
+           }
+           for (const auto& gate : gates) gate->done(s.ok());
          });
 }
 
@@ -174,20 +191,52 @@ void Persistence::truncate_stream(uint64_t queue_id, uint64_t first_offset) {
   submit(std::move(batch), nullptr, nullptr);
 }
 
-Result<std::vector<LoadedMessage>> Persistence::load_range(uint64_t queue_id, uint64_t from,
-                                                           size_t limit) {
-  std::vector<LoadedMessage> out;
+Status Persistence::scan_stream(uint64_t queue_id, uint64_t from, const ChunkVisitor& visit) {
   Status failed;
-  RETURN_IF_ERROR(
-      st::scan_queue(store_, queue_id, from, limit, [&](uint64_t seq, std::string_view value) {
-        Result<LoadedMessage> m = decode_message(seq, value);
-        if (!m.ok()) {
-          failed = m.status();
-          return false;
-        }
-        out.push_back(std::move(*m));
-        return true;
-      }));
+  std::vector<std::string_view> messages;
+  RETURN_IF_ERROR(st::scan_queue(store_, queue_id, from, 0, [&](uint64_t first,
+                                                                std::string_view value) {
+    messages.clear();
+    while (!value.empty()) {
+      uint32_t size = 0;
+      if (value.size() < 4) break;
+      std::memcpy(&size, value.data(), 4);
+      if (value.size() - 4 < size) break;
+      messages.push_back(value.substr(4, size));
+      value.remove_prefix(4 + size);
+    }
+    if (!value.empty()) {
+      failed = Status(StatusCode::kCorruption,
+                      fmt::format("stream chunk {} of queue {} is truncated", first, queue_id));
+      return false;
+    }
+    return visit(first, messages);
+  }));
+  return failed;
+}
+
+Result<std::vector<LoadedMessage>> Persistence::load_stream(uint64_t queue_id,
+                                                            uint64_t chunk_first, uint64_t from,
+                                                            size_t limit) {
+  std::vector<LoadedMessage> out;
+  out.reserve(limit);
+  Status failed;
+  st::MessageRecord record;  // reused: its strings keep their buffers
+  RETURN_IF_ERROR(scan_stream(queue_id, chunk_first,
+                              [&](uint64_t first, std::vector<std::string_view>& messages) {
+                                for (size_t i = 0; i < messages.size(); ++i) {
+                                  if (first + i < from) continue;
+                                  Result<LoadedMessage> m =
+                                      decode_message(first + i, messages[i], record);
+                                  if (!m.ok()) {
+                                    failed = m.status();
+                                    return false;
+                                  }
+                                  out.push_back(std::move(*m));
+                                  if (out.size() >= limit) return false;
+                                }
+                                return true;
+                              }));
   RETURN_IF_ERROR(failed);
   return out;
 }
@@ -266,6 +315,11 @@ void Persistence::fill(uint64_t reservation, WriteCollector collect) {
 
 Result<LoadedMessage> Persistence::decode_message(uint64_t seq, std::string_view value) {
   st::MessageRecord record;
+  return decode_message(seq, value, record);
+}
+
+Result<LoadedMessage> Persistence::decode_message(uint64_t seq, std::string_view value,
+                                                  st::MessageRecord& record) {
   std::string_view body;
   RETURN_IF_ERROR(st::decode_message_value(value, record, body));
   LoadedMessage out;

@@ -18,6 +18,10 @@
 #include "broker/queue_entry.h"
 #include "storage/store.h"
 
+namespace burrow::storage {
+class MessageRecord;
+}  // namespace burrow::storage
+
 namespace burrow::broker {
 
 struct ExchangeSettings;
@@ -139,19 +143,29 @@ class Persistence {
   Result<std::vector<HeldMessage>> load_delayed(std::string_view vhost);
 
   // ---- streams ----
-  // Appends one chunk of a stream: `messages` at offsets first_offset, first_offset + 1, ...
-  // in one write (the first record marked as the chunk's start). `gate` (may be null) learns
-  // when it is durable; `written` (may be null) is raised to the chunk's last offset + 1.
-  void put_stream_chunk(uint64_t queue_id, uint64_t first_offset,
-                        std::span<const StoredMessagePtr> messages,
-                        const std::shared_ptr<ConfirmGate>& gate,
-                        std::shared_ptr<std::atomic<uint64_t>> written,
-                        WriteCollector* collect = nullptr);
-  // Retention: deletes every message of the stream below `first_offset` (one range
-  // tombstone, however many messages) and saves `first_offset` as the stream's start.
+  // A stream keeps one record per chunk, keyed by the chunk's first offset; its value holds
+  // the chunk's messages in offset order (each a 4-byte length, then the message value).
+  struct StreamChunk {
+    uint64_t first_offset = 0;
+    std::span<const StoredMessagePtr> messages;
+  };
+  // Writes chunks of a stream in one batch. Once the write completed, `written` (may be null)
+  // is raised to `written_end` and every gate is done (their add() was called at append).
+  void put_stream_chunks(uint64_t queue_id, std::span<const StreamChunk> chunks,
+                         std::vector<std::shared_ptr<ConfirmGate>> gates,
+                         std::shared_ptr<std::atomic<uint64_t>> written, uint64_t written_end,
+                         WriteCollector* collect = nullptr);
+  // Retention: deletes every chunk of the stream below `first_offset` (one range tombstone,
+  // however many messages) and saves `first_offset` as the stream's start.
   void truncate_stream(uint64_t queue_id, uint64_t first_offset);
-  // Reads up to `limit` messages of `queue_id` from `from` on, in order.
-  Result<std::vector<LoadedMessage>> load_range(uint64_t queue_id, uint64_t from, size_t limit);
+  // Visits the stream's chunks from the one keyed `from` on: (first offset, the messages'
+  // values). `visit` returns false to stop.
+  using ChunkVisitor = std::function<bool(uint64_t first_offset, std::vector<std::string_view>&)>;
+  Status scan_stream(uint64_t queue_id, uint64_t from, const ChunkVisitor& visit);
+  // Reads up to `limit` messages from offset `from` on, starting at the chunk keyed
+  // `chunk_first` (the one holding `from`).
+  Result<std::vector<LoadedMessage>> load_stream(uint64_t queue_id, uint64_t chunk_first,
+                                                 uint64_t from, size_t limit);
 
   // Reads back the messages `seqs` (ascending) of `queue_id`; ones no longer stored are left
   // out. One ordered scan from the first to the last.
@@ -159,6 +173,9 @@ class Persistence {
                                                    std::span<const uint64_t> seqs);
   // Decodes a message value (storage/record_codec.h framing) read from the store.
   static Result<LoadedMessage> decode_message(uint64_t seq, std::string_view value);
+  // The same, parsing into `record` (a caller decoding many reuses one).
+  static Result<LoadedMessage> decode_message(uint64_t seq, std::string_view value,
+                                              storage::MessageRecord& record);
 
   // ---- memory budget for ready persistent messages ----
   // Bytes a resident message is charged: its body plus a fixed estimate of the rest.

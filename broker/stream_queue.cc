@@ -136,30 +136,100 @@ void StreamQueue::append_locked(std::span<const StoredMessagePtr> messages,
   if (messages.empty()) return;
   const TimeMs now = context_.clock->now_ms();
   roll_if_full_locked(now);
-  const uint64_t first = next_offset_;
-  std::vector<StoredMessagePtr> kept;
-  kept.reserve(messages.size());
-  uint64_t bytes = kChunkHeaderBytes;
+  const bool stored = context_.persistence != nullptr;
+  uint64_t bytes = 0;
   for (const StoredMessagePtr& m : messages) {
     StoredMessagePtr copy = with_offset(*m, next_offset_, now);
     const auto size = static_cast<uint32_t>(copy->body_size());
-    log_.push_back(Slot{copy, now, size, next_offset_ == first, false});
+    // Without a store, each append is a chunk; with one, the flush marks chunk starts.
+    log_.push_back(Slot{copy, now, size, !stored && &m == messages.data(), false});
     resident_bytes_ += size + kMessageOverhead;
-    if (context_.persistence != nullptr) context_.persistence->charge(size + kMessageOverhead);
     bytes += record_bytes(size, copy->message.exchange, copy->message.routing_key);
+    if (stored) {
+      context_.persistence->charge(size + kMessageOverhead);
+      pending_.emplace_back(next_offset_, std::move(copy));
+    }
     ++next_offset_;
-    kept.push_back(std::move(copy));
   }
   counters_.publish += messages.size();
-  if (context_.persistence != nullptr) {
-    context_.persistence->put_stream_chunk(context_.queue_id, first, kept, options.gate, written_,
-                                           options.collect);
-  }
   segments_.back().bytes += bytes;
   segments_.back().last_timestamp = now;
   log_bytes_ += bytes;
+  if (stored) {
+    if (options.gate) {
+      options.gate->add();
+      pending_gates_.push_back(options.gate);
+    }
+    if (options.collect != nullptr) {
+      // The outbox relay's atomic write: this append (and what was pending) joins it.
+      Taken taken = take_pending_locked();
+      write_taken(taken, options.collect);
+    } else if (!flush_scheduled_) {
+      flush_scheduled_ = true;
+      context_.executor->post(
+          [self = shared_from_this()] { static_cast<StreamQueue&>(*self).flush(); });
+    }
+  }
   trim_resident_locked();
   if (!readers_.empty()) schedule_drain_locked();
+}
+
+void StreamQueue::flush() {
+  // One flush at a time (flush_scheduled_ stays set until it is done); appends meanwhile wait
+  // in pending_ for its next round. The messages are encoded outside the lock.
+  for (;;) {
+    Taken taken;
+    {
+      std::lock_guard lock(mu_);
+      if (deleted_ || pending_.empty()) {
+        flush_scheduled_ = false;
+        return;
+      }
+      taken = take_pending_locked();
+    }
+    write_taken(taken, nullptr);
+  }
+}
+
+StreamQueue::Taken StreamQueue::take_pending_locked() {
+  Taken taken;
+  taken.messages.reserve(pending_.size());
+  std::vector<size_t> starts;  // index in `messages` of each chunk's first message
+  uint64_t expected = 0;
+  for (auto& [offset, message] : pending_) {
+    // Retention may have deleted the segment an unwritten message was in.
+    if (offset < first_offset_) continue;
+    if (starts.empty() || offset != expected) {
+      starts.push_back(taken.messages.size());
+      taken.chunks.push_back(Persistence::StreamChunk{offset, {}});
+      log_[offset - first_offset_].chunk_start = true;
+    }
+    taken.messages.push_back(std::move(message));
+    expected = offset + 1;
+  }
+  for (size_t i = 0; i < taken.chunks.size(); ++i) {
+    const size_t end = i + 1 < starts.size() ? starts[i + 1] : taken.messages.size();
+    taken.chunks[i].messages =
+        std::span<const StoredMessagePtr>(taken.messages).subspan(starts[i], end - starts[i]);
+  }
+  taken.end = pending_.back().first + 1;
+  taken.gates = std::move(pending_gates_);
+  pending_.clear();
+  pending_gates_.clear();
+  return taken;
+}
+
+void StreamQueue::write_taken(Taken& taken, WriteCollector* collect) {
+  // Joining the relay's batch, the write completes out of order with the flushes: it does
+  // not raise the written mark (a later flush's write does).
+  context_.persistence->put_stream_chunks(context_.queue_id, taken.chunks, std::move(taken.gates),
+                                          collect != nullptr ? nullptr : written_, taken.end,
+                                          collect);
+}
+
+uint64_t StreamQueue::chunk_first_locked(uint64_t offset) const {
+  while (offset > first_offset_ && !slot_locked(offset).chunk_start) --offset;
+  return offset;
 }
 
 void StreamQueue::roll_if_full_locked(TimeMs now) {
@@ -326,7 +396,14 @@ void StreamQueue::drain() {
               // Behind the resident window: read back from the store outside the lock. The
               // first message's credit is taken now, so a load always has some.
               if (entries.empty() && r.consumer->try_take_credit()) {
-                loads.push_back(Load{r.consumer, r.next, kDrainBatch});
+                // As many as its prefetch lets it take now (the one just taken included).
+                const uint32_t prefetch = r.consumer->settings().prefetch;
+                const uint32_t unacked = r.consumer->unacked();
+                const size_t limit =
+                    prefetch == 0 || prefetch < unacked
+                        ? kLoadBatch
+                        : std::clamp<size_t>(prefetch - unacked + 1, 1, kLoadBatch);
+                loads.push_back(Load{r.consumer, chunk_first_locked(r.next), r.next, limit});
               }
               break;
             }
@@ -367,8 +444,8 @@ void StreamQueue::drain() {
 }
 
 bool StreamQueue::deliver_loaded(const Load& load) {
-  Result<std::vector<LoadedMessage>> loaded =
-      context_.persistence->load_range(context_.queue_id, load.from, load.limit);
+  Result<std::vector<LoadedMessage>> loaded = context_.persistence->load_stream(
+      context_.queue_id, load.chunk_first, load.from, load.limit);
   std::vector<QueueEntry> entries;
   {
     std::lock_guard lock(mu_);
@@ -413,6 +490,10 @@ Queue::Deleted StreamQueue::mark_deleted() {
   d.message_count = 0;
   for (Reader& r : readers_) d.consumers.push_back(std::move(r.consumer));
   readers_.clear();
+  // Accepted before the delete: confirmed, as if written.
+  for (const auto& gate : pending_gates_) gate->done(true);
+  pending_gates_.clear();
+  pending_.clear();
   for (const Slot& slot : log_) {
     if (slot.message) release_locked(slot);
   }
@@ -462,37 +543,38 @@ size_t StreamQueue::resident_count() const {
 Status StreamQueue::recover(uint64_t& count) {
   namespace st = burrow::storage;
   if (context_.persistence == nullptr) return Status();
-  st::Store& store = context_.persistence->store();
-  Result<uint64_t> head = st::load_queue_head(store, context_.queue_id);
+  Result<uint64_t> head = st::load_queue_head(context_.persistence->store(), context_.queue_id);
   if (!head.ok()) return head.status();
   std::lock_guard lock(mu_);
   first_offset_ = next_offset_ = *head;
   Status failed;
   st::MessageRecord record;
-  Status s = st::scan_queue(
-      store, context_.queue_id, *head, 0, [&](uint64_t offset, std::string_view value) {
-        std::string_view body;
-        failed = st::decode_message_value(value, record, body);
-        if (!failed.ok()) return false;
-        const auto ts = static_cast<TimeMs>(record.publish_time_ms());
-        // A missing offset is a segment's tracking chunk (nothing is stored for it): the
-        // segments come back where they were, without counting bytes again.
-        if (segments_.empty() || offset > next_offset_) {
-          segments_.push_back(Segment{next_offset_, 0, ts});
+  Status s = context_.persistence->scan_stream(
+      context_.queue_id, *head, [&](uint64_t first, std::vector<std::string_view>& messages) {
+        for (size_t i = 0; i < messages.size(); ++i) {
+          std::string_view body;
+          failed = st::decode_message_value(messages[i], record, body);
+          if (!failed.ok()) return false;
+          const auto ts = static_cast<TimeMs>(record.publish_time_ms());
+          const uint64_t offset = first + i;
+          // A missing offset is a segment's tracking chunk (nothing is stored for it): the
+          // segments come back where they were, without counting bytes again.
+          if (segments_.empty() || offset > next_offset_) {
+            segments_.push_back(Segment{next_offset_, 0, ts});
+          }
+          for (; next_offset_ < offset; ++next_offset_) {
+            log_.push_back(Slot{nullptr, ts, 0, false, true});
+            segments_.back().bytes += kChunkHeaderBytes;
+            log_bytes_ += kChunkHeaderBytes;
+          }
+          const uint64_t bytes =
+              record_bytes(body.size(), record.exchange(), record.routing_key());
+          log_.push_back(Slot{nullptr, ts, static_cast<uint32_t>(body.size()), i == 0, false});
+          segments_.back().bytes += bytes;
+          segments_.back().last_timestamp = ts;
+          log_bytes_ += bytes;
+          ++next_offset_;
         }
-        for (; next_offset_ < offset; ++next_offset_) {
-          log_.push_back(Slot{nullptr, ts, 0, false, true});
-          segments_.back().bytes += kChunkHeaderBytes;
-          log_bytes_ += kChunkHeaderBytes;
-        }
-        const uint64_t bytes = record_bytes(body.size(), record.exchange(), record.routing_key()) +
-                               (record.chunk_start() ? kChunkHeaderBytes : 0);
-        log_.push_back(Slot{nullptr, ts, static_cast<uint32_t>(body.size()), record.chunk_start(),
-                            false});
-        segments_.back().bytes += bytes;
-        segments_.back().last_timestamp = ts;
-        log_bytes_ += bytes;
-        ++next_offset_;
         return true;
       });
   if (!s.ok()) return s;

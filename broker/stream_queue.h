@@ -3,12 +3,15 @@
 // rabbit_stream_queue over osiris on one node. Acks only return prefetch credit; messages
 // leave the log by retention alone (x-max-length-bytes, x-max-age), a whole segment at a time.
 //
-// Storage: every message is written to the queue's key range in the store, keyed by offset,
-// one write per chunk (the messages of one enqueue or enqueue_batch call, RabbitMQ's osiris
-// chunk). Retention deletes a segment's offsets with one range tombstone and saves the new
-// first offset as the range's head, so recovery seeks straight to it. The newest messages
-// (up to kResidentBytes of bodies) keep their contents in memory; a consumer reading behind
-// them reads batches back from the store.
+// Storage: every message is written to the queue's key range in the store, one record per
+// chunk keyed by its first offset. A chunk is what was appended while the previous chunk was
+// being handed to the store (osiris batches its writer's mailbox the same way): a flush task
+// on the executor writes everything appended since the last one, so a busy publisher pays
+// one store write per chunk, not per message. Retention deletes a segment's offsets with one
+// range tombstone and saves the new first offset as the range's head, so recovery seeks
+// straight to it. The newest messages (up to kResidentBytes, less over the broker's memory
+// budget) keep their contents in memory; a consumer reading behind them reads batches back
+// from the store.
 #pragma once
 
 #include <atomic>
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "base/thread_annotations.h"
+#include "broker/persistence.h"
 #include "broker/queue.h"
 
 namespace burrow::broker {
@@ -87,17 +91,21 @@ class StreamQueue final : public Queue {
   static constexpr uint64_t kResidentBytes = 64ull << 20;
   // Charged per message besides its body (the StoredMessage, its properties).
   static constexpr uint64_t kMessageOverhead = 256;
-  // Messages one drain pass hands one reader, and reads back from the store at a time.
+  // Messages one drain pass hands one reader; messages read back from the store at a time
+  // for a reader (at most what its prefetch lets it take).
   static constexpr size_t kDrainBatch = 256;
+  static constexpr size_t kLoadBatch = 1024;
   static constexpr int kDrainPasses = 16;
   // RabbitMQ's default x-stream-max-segment-size-bytes.
   static constexpr int64_t kDefaultSegmentBytes = 500'000'000;
-  // What retention and segment sizes count, an estimate of osiris' file bytes: a chunk's
-  // header, and per message its body, exchange and routing key and the rest of its AMQP 1.0
-  // encoding. Each segment after the first starts with a tracking chunk of one offset that
-  // no consumer sees (hence the gaps in a stream's offsets, as in RabbitMQ).
+  // What retention and segment sizes count, an estimate of osiris' file bytes for a message
+  // published on its own: its body, exchange and routing key, 100 for the rest of its AMQP 1.0
+  // encoding and 56 for the header of its chunk (counted per message, so the figures do not
+  // depend on how appends were grouped into chunks, and a restart counts the same). Each
+  // segment after the first starts with a tracking chunk (56 bytes) of one offset that no
+  // consumer sees (hence the gaps in a stream's offsets, as in RabbitMQ).
   static constexpr uint64_t kChunkHeaderBytes = 56;
-  static constexpr uint64_t kRecordOverheadBytes = 100;
+  static constexpr uint64_t kRecordOverheadBytes = 100 + kChunkHeaderBytes;
 
   struct Slot {
     StoredMessagePtr message;  // null when only in the store
@@ -116,16 +124,33 @@ class StreamQueue final : public Queue {
     ConsumerPtr consumer;
     uint64_t next = 0;  // the next offset it receives
   };
-  // A reader behind the resident window: the drain reads `from` on back from the store.
+  // A reader behind the resident window: the drain reads `from` on back from the store,
+  // starting at the chunk keyed `chunk_first`.
   struct Load {
     ConsumerPtr consumer;
+    uint64_t chunk_first = 0;
     uint64_t from = 0;
     size_t limit = 0;
   };
 
-  // Appends one chunk (offsets next_offset_ on) and stores it.
+  // Appends messages at offsets next_offset_ on, to be stored by the next flush.
   void append_locked(std::span<const StoredMessagePtr> messages, const EnqueueOptions& options)
       REQUIRES(mu_);
+  // What a flush writes: the messages appended since the last one, in chunks of consecutive
+  // offsets (a segment's tracking gap ends a chunk), and the confirms waiting for them.
+  struct Taken {
+    std::vector<StoredMessagePtr> messages;
+    std::vector<Persistence::StreamChunk> chunks;  // spans of `messages`
+    std::vector<std::shared_ptr<ConfirmGate>> gates;
+    uint64_t end = 0;  // the offset after the last message
+  };
+  Taken take_pending_locked() REQUIRES(mu_);
+  // Encodes and submits `taken` in one store write (or, with `collect`, joins that batch).
+  void write_taken(Taken& taken, WriteCollector* collect);
+  // The flush task: writes what was appended until nothing is pending.
+  void flush();
+  // The first offset of the chunk holding `offset` (a stored message).
+  uint64_t chunk_first_locked(uint64_t offset) const REQUIRES(mu_);
   // Before a chunk is appended: starts a new segment when the current one is full (its
   // tracking chunk takes an offset), and applies retention then, as osiris does.
   void roll_if_full_locked(TimeMs now) REQUIRES(mu_);
@@ -171,6 +196,10 @@ class StreamQueue final : public Queue {
   uint32_t unacked_ GUARDED_BY(mu_) = 0;
   QueueCounters counters_ GUARDED_BY(mu_);
   bool drain_scheduled_ GUARDED_BY(mu_) = false;
+  // Appended, not yet handed to the store: (offset, message), and the confirms waiting.
+  std::vector<std::pair<uint64_t, StoredMessagePtr>> pending_ GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<ConfirmGate>> pending_gates_ GUARDED_BY(mu_);
+  bool flush_scheduled_ GUARDED_BY(mu_) = false;
   bool deleted_ GUARDED_BY(mu_) = false;
   // The offset below which every message's store write completed (raised by the writer).
   std::shared_ptr<std::atomic<uint64_t>> written_;
