@@ -836,7 +836,7 @@ void Channel::settle(std::vector<Unacked> entries, Settle how) {
 Status Channel::settle_tags(uint64_t tag, bool multiple, Settle how) {
   RETURN_IF_ERROR(check_open());
   ASSIGN_OR_RETURN(std::vector<Unacked> entries, take_unacked(tag, multiple));
-  if (how != Settle::kAck) RETURN_IF_ERROR(check_returnable(entries));
+  if (how != Settle::kAck) RETURN_IF_ERROR(check_returnable(entries, how));
   if (how == Settle::kAck) {
     // Fault injection (test double): acks the broker "never received" requeue their
     // messages, as when a consumer dies before its ack arrives.
@@ -876,21 +876,31 @@ Status Channel::recover(bool requeue) {
   if (!requeue) return not_implemented("requeue=false");
   ASSIGN_OR_RETURN(std::vector<Unacked> entries, take_unacked(0, true));
   // RabbitMQ 3.10.8 crashes on a stream's requeue: the client sees a bare 541.
-  if (!check_returnable(entries).ok()) return Status(StatusCode::kInternalError, "");
+  if (!check_returnable(entries, Settle::kRequeue).ok()) {
+    return Status(StatusCode::kInternalError, "");
+  }
   settle(std::move(entries), Settle::kRequeue);
   return Status();
 }
 
-Status Channel::check_returnable(std::vector<Unacked>& entries) {
+Status Channel::check_returnable(std::vector<Unacked>& entries, Settle how) {
+  Status refused;
   for (const Unacked& u : entries) {
-    Status s = u.queue->type().check_return(u.queue->resource());
-    if (s.ok()) continue;
-    // A stream refuses nack/reject (the connection closes): the deliveries still give their
-    // credit back, as an ack would (a stream keeps its messages either way).
-    settle(std::move(entries), Settle::kAck);
-    return s;
+    refused = u.queue->type().check_return(u.queue->resource());
+    if (!refused.ok()) break;
   }
-  return Status();
+  if (refused.ok()) return refused;
+  std::vector<Unacked> kept, acked;
+  for (Unacked& u : entries) {
+    (u.queue->type().check_return(u.queue->resource()).ok() ? kept : acked).push_back(std::move(u));
+  }
+  // A stream refuses nack/reject/recover (the connection closes): its deliveries give their
+  // credit back as an ack would (a stream keeps its messages either way); the others are
+  // settled as asked, so no other queue's message is lost with the connection.
+  entries.clear();
+  settle(std::move(acked), Settle::kAck);
+  settle(std::move(kept), how);
+  return refused;
 }
 
 // ---- transactions ----------------------------------------------------------------------

@@ -242,9 +242,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // with multiple). Errors: 406 unknown delivery tag.
   Result<std::vector<Unacked>> take_unacked(uint64_t tag, bool multiple);
   void settle(std::vector<Unacked> entries, Settle how);
-  // Whether every entry's queue takes it back (nack, reject, recover); if one refuses, every
-  // entry is settled as acked and that queue's error returned.
-  Status check_returnable(std::vector<Unacked>& entries);
+  // Whether every entry's queue takes it back (nack, reject, recover: `how`). If one refuses
+  // (a stream), its entries are settled as acked, the others as `how`, `entries` is left
+  // empty and the refusal returned.
+  Status check_returnable(std::vector<Unacked>& entries, Settle how);
   Status settle_tags(uint64_t tag, bool multiple, Settle how);
   // Enqueues a routed message; returns it if mandatory and unroutable; resolves its confirm.
   // A publish to a delayed-message exchange (result.delay_ms > 0) is handed to the vhost to

@@ -148,10 +148,11 @@ void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
 
 void Persistence::put_stream_chunks(uint64_t queue_id, std::span<const StreamChunk> chunks,
                                     std::vector<std::shared_ptr<ConfirmGate>> gates,
-                                    std::shared_ptr<std::atomic<uint64_t>> written,
-                                    uint64_t written_end, WriteCollector* collect) {
+                                    std::function<void(bool ok)> on_done,
+                                    WriteCollector* collect) {
   if (chunks.empty()) {  // every message was dropped by retention before it was written
     for (const auto& gate : gates) gate->done(true);
+    if (on_done) on_done(true);
     return;
   }
   st::WriteBatch batch;
@@ -172,16 +173,10 @@ void Persistence::put_stream_chunks(uint64_t queue_id, std::span<const StreamChu
     batch.put(st::Column::kMessages, st::message_key(queue_id, chunk.first_offset), value);
   }
   submit(std::move(batch), collect,
-         [gates = std::move(gates), written = std::move(written), written_end](Status s) {
+         [gates = std::move(gates), on_done = std::move(on_done)](Status s) {
            log_failed_write(s);
-           if (s.ok() && written) {
-             // Raised, never lowered: an outbox batch may complete after a later flush.
-             uint64_t seen = written->load(std::memory_order_relaxed);
-             while (seen < written_end &&
-                    !written->compare_exchange_weak(seen, written_end, std::memory_order_release)) {
-             }
-           }
            for (const auto& gate : gates) gate->done(s.ok());
+           if (on_done) on_done(s.ok());
          });
 }
 

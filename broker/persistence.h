@@ -149,12 +149,12 @@ class Persistence {
     uint64_t first_offset = 0;
     std::span<const StoredMessagePtr> messages;
   };
-  // Writes chunks of a stream in one batch. Once the write completed, `written` (may be null)
-  // is raised to `written_end` and every gate is done (their add() was called at append).
+  // Writes chunks of a stream in one batch. Once the write completed, every gate is done
+  // (their add() was called at append), then `on_done` runs with the outcome (on the store's
+  // writer thread: it must not block).
   void put_stream_chunks(uint64_t queue_id, std::span<const StreamChunk> chunks,
                          std::vector<std::shared_ptr<ConfirmGate>> gates,
-                         std::shared_ptr<std::atomic<uint64_t>> written, uint64_t written_end,
-                         WriteCollector* collect = nullptr);
+                         std::function<void(bool ok)> on_done, WriteCollector* collect = nullptr);
   // Retention: deletes every chunk of the stream below `first_offset` (one range tombstone,
   // however many messages) and saves `first_offset` as the stream's start.
   void truncate_stream(uint64_t queue_id, uint64_t first_offset);

@@ -302,11 +302,13 @@ Result<int64_t> parse_max_age(std::string_view text) {
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
   // list_to_integer("") raises in RabbitMQ: the channel crashes, the client sees a bare 541.
   if (digits == 0) return Status(StatusCode::kInternalError, "");
+  // Ages past a million years are refused (RabbitMQ's bignums would take them); below that
+  // nothing overflows.
+  constexpr int64_t kMaxDays = 1'000'000 * 365;
   int64_t value = 0;
   for (size_t i = 0; i < digits; ++i) {
-    // Past any sensible age; RabbitMQ's bignums would accept it, Burrow caps it.
-    if (value > (INT64_MAX / 10) / 31536000000) return invalid_argument("invalid_max_age");
     value = value * 10 + (text[i] - '0');
+    if (value > kMaxDays * 24 * 3600) return invalid_argument("invalid_max_age");
   }
   const std::string_view unit = text.substr(digits);
   constexpr int64_t kSecond = 1000, kMinute = 60 * kSecond, kHour = 60 * kMinute,
@@ -318,7 +320,9 @@ Result<int64_t> parse_max_age(std::string_view text) {
   if (unit == "h") scale = kHour;
   if (unit == "m") scale = kMinute;
   if (unit == "s") scale = kSecond;
-  if (value <= 0 || scale == 0) return invalid_argument("invalid_max_age");
+  if (value <= 0 || scale == 0 || value > kMaxDays * 24 * 3600 * 1000 / scale) {
+    return invalid_argument("invalid_max_age");
+  }
   return value * scale;
 }
 

@@ -46,8 +46,7 @@ StreamQueue::StreamQueue(QueueSettings settings, QueueArguments arguments, const
                          QueueContext context)
     : Queue(std::move(settings), std::move(arguments), type),
       context_(std::move(context)),
-      segment_limit_(arguments_.max_segment_size_bytes.value_or(kDefaultSegmentBytes)),
-      written_(std::make_shared<std::atomic<uint64_t>>(0)) {}
+      segment_limit_(arguments_.max_segment_size_bytes.value_or(kDefaultSegmentBytes)) {}
 
 // ---- offsets --------------------------------------------------------------------------------
 
@@ -116,24 +115,33 @@ uint64_t StreamQueue::resolve_locked(const OffsetSpec& spec) const {
 // ---- appending --------------------------------------------------------------------------------
 
 EnqueueOutcome StreamQueue::enqueue(StoredMessagePtr message, const EnqueueOptions& options) {
-  std::lock_guard lock(mu_);
-  if (deleted_) return EnqueueOutcome::kDeleted;
-  append_locked(std::span<const StoredMessagePtr>(&message, 1), options);
+  std::optional<Taken> collected;
+  {
+    std::lock_guard lock(mu_);
+    if (deleted_) return EnqueueOutcome::kDeleted;
+    collected = append_locked(std::span<const StoredMessagePtr>(&message, 1), options);
+  }
+  if (collected) write_taken(*collected, options.collect);
   return EnqueueOutcome::kAccepted;
 }
 
 void StreamQueue::enqueue_batch(std::span<const StoredMessagePtr> messages,
                                 const EnqueueOptions& options,
                                 std::span<EnqueueOutcome> outcomes) {
-  std::lock_guard lock(mu_);
-  const EnqueueOutcome outcome = deleted_ ? EnqueueOutcome::kDeleted : EnqueueOutcome::kAccepted;
-  std::fill(outcomes.begin(), outcomes.end(), outcome);
-  if (!deleted_) append_locked(messages, options);
+  std::optional<Taken> collected;
+  {
+    std::lock_guard lock(mu_);
+    const EnqueueOutcome outcome =
+        deleted_ ? EnqueueOutcome::kDeleted : EnqueueOutcome::kAccepted;
+    std::fill(outcomes.begin(), outcomes.end(), outcome);
+    if (!deleted_) collected = append_locked(messages, options);
+  }
+  if (collected) write_taken(*collected, options.collect);
 }
 
-void StreamQueue::append_locked(std::span<const StoredMessagePtr> messages,
-                                const EnqueueOptions& options) {
-  if (messages.empty()) return;
+std::optional<StreamQueue::Taken> StreamQueue::append_locked(
+    std::span<const StoredMessagePtr> messages, const EnqueueOptions& options) {
+  if (messages.empty()) return std::nullopt;
   const TimeMs now = context_.clock->now_ms();
   roll_if_full_locked(now);
   const bool stored = context_.persistence != nullptr;
@@ -160,35 +168,56 @@ void StreamQueue::append_locked(std::span<const StoredMessagePtr> messages,
       options.gate->add();
       pending_gates_.push_back(options.gate);
     }
-    if (options.collect != nullptr) {
-      // The outbox relay's atomic write: this append (and what was pending) joins it.
-      Taken taken = take_pending_locked();
-      write_taken(taken, options.collect);
-    } else if (!flush_scheduled_) {
-      flush_scheduled_ = true;
-      context_.executor->post(
-          [self = shared_from_this()] { static_cast<StreamQueue&>(*self).flush(); });
-    }
+    trim_resident_locked();
+    // The outbox relay's (or a dead-lettering) atomic write: this append, and what was
+    // pending, joins it once the lock is released.
+    if (options.collect != nullptr) return take_pending_locked();
+    schedule_flush_locked();
+    return std::nullopt;  // with a store, readers wait for the write
   }
-  trim_resident_locked();
   if (!readers_.empty()) schedule_drain_locked();
+  return std::nullopt;
+}
+
+void StreamQueue::schedule_flush_locked() {
+  // One write in flight at a time: what is appended meanwhile becomes the next chunk (so
+  // chunks grow with the load, and the writer's queue stays short).
+  if (flush_scheduled_ || write_in_flight_ || pending_.empty()) return;
+  flush_scheduled_ = true;
+  context_.executor->post([self = shared_from_this()] { static_cast<StreamQueue&>(*self).flush(); });
 }
 
 void StreamQueue::flush() {
-  // One flush at a time (flush_scheduled_ stays set until it is done); appends meanwhile wait
-  // in pending_ for its next round. The messages are encoded outside the lock.
-  for (;;) {
-    Taken taken;
-    {
-      std::lock_guard lock(mu_);
-      if (deleted_ || pending_.empty()) {
-        flush_scheduled_ = false;
-        return;
-      }
-      taken = take_pending_locked();
-    }
-    write_taken(taken, nullptr);
+  Taken taken;
+  {
+    std::lock_guard lock(mu_);
+    flush_scheduled_ = false;
+    if (deleted_ || pending_.empty() || write_in_flight_) return;
+    write_in_flight_ = true;
+    taken = take_pending_locked();
   }
+  // Encoded outside the lock: publishers go on appending meanwhile.
+  write_taken(taken, nullptr);
+}
+
+void StreamQueue::on_written(uint64_t start, uint64_t end, bool ok, bool flushed) {
+  std::lock_guard lock(mu_);
+  if (flushed) write_in_flight_ = false;
+  if (deleted_) return;
+  // A failed write leaves the mark where it is: its messages were nacked and are never
+  // delivered (the store fails every later write too until the broker restarts).
+  if (ok) {
+    completed_.emplace(start, end);
+    // Writes may complete out of order (a collected one joins an earlier reserved batch):
+    // the mark moves over contiguous completed ranges only.
+    for (auto it = completed_.begin(); it != completed_.end() && it->first <= written_;
+         it = completed_.erase(it)) {
+      written_ = std::max(written_, it->second);
+    }
+  }
+  trim_resident_locked();
+  schedule_flush_locked();
+  if (!readers_.empty()) schedule_drain_locked();
 }
 
 StreamQueue::Taken StreamQueue::take_pending_locked() {
@@ -212,7 +241,10 @@ StreamQueue::Taken StreamQueue::take_pending_locked() {
     taken.chunks[i].messages =
         std::span<const StoredMessagePtr>(taken.messages).subspan(starts[i], end - starts[i]);
   }
+  // The range covers the gaps before the first message too, so consecutive takes leave none.
+  taken.start = taken_until_;
   taken.end = pending_.back().first + 1;
+  taken_until_ = taken.end;
   taken.gates = std::move(pending_gates_);
   pending_.clear();
   pending_gates_.clear();
@@ -220,11 +252,21 @@ StreamQueue::Taken StreamQueue::take_pending_locked() {
 }
 
 void StreamQueue::write_taken(Taken& taken, WriteCollector* collect) {
-  // Joining the relay's batch, the write completes out of order with the flushes: it does
-  // not raise the written mark (a later flush's write does).
-  context_.persistence->put_stream_chunks(context_.queue_id, taken.chunks, std::move(taken.gates),
-                                          collect != nullptr ? nullptr : written_, taken.end,
-                                          collect);
+  // Completion runs on the store's writer thread: it only posts the bookkeeping to the
+  // executor.
+  std::weak_ptr<Queue> weak = weak_from_this();
+  Executor* executor = context_.executor;
+  const bool flushed = collect == nullptr;
+  context_.persistence->put_stream_chunks(
+      context_.queue_id, taken.chunks, std::move(taken.gates),
+      [weak, executor, start = taken.start, end = taken.end, flushed](bool ok) {
+        executor->post([weak, start, end, ok, flushed] {
+          if (auto self = weak.lock()) {
+            static_cast<StreamQueue&>(*self).on_written(start, end, ok, flushed);
+          }
+        });
+      },
+      collect);
 }
 
 uint64_t StreamQueue::chunk_first_locked(uint64_t offset) const {
@@ -284,9 +326,8 @@ void StreamQueue::apply_retention_locked(TimeMs now) {
 
 void StreamQueue::trim_resident_locked() {
   if (context_.persistence == nullptr) return;  // nowhere else to read it from
-  const uint64_t written = written_->load(std::memory_order_acquire);
   Persistence& p = *context_.persistence;
-  while ((resident_bytes_ > kResidentBytes || p.over_budget()) && resident_from_ < written) {
+  while ((resident_bytes_ > kResidentBytes || p.over_budget()) && resident_from_ < written_) {
     Slot& s = log_[resident_from_ - first_offset_];
     if (s.message) {
       release_locked(s);
@@ -364,6 +405,7 @@ Result<std::optional<QueueEntry>> StreamQueue::get(bool /*no_ack*/, uint32_t& re
 // ---- delivery ----------------------------------------------------------------------------
 
 void StreamQueue::schedule_drain_locked() {
+  drain_requested_ = true;
   if (drain_scheduled_ || deleted_) return;
   drain_scheduled_ = true;
   context_.executor->post(
@@ -382,11 +424,13 @@ void StreamQueue::drain() {
     loads.clear();
     {
       std::lock_guard lock(mu_);
+      drain_requested_ = false;
       if (!deleted_) {
+        const uint64_t readable = readable_end_locked();
         for (Reader& r : readers_) {
           if (r.consumer->cancelled()) continue;
           std::vector<QueueEntry> entries;
-          while (r.next < next_offset_ && entries.size() < kDrainBatch) {
+          while (r.next < readable && entries.size() < kDrainBatch) {
             const Slot& s = slot_locked(r.next);
             if (s.gap) {
               ++r.next;
@@ -433,10 +477,12 @@ void StreamQueue::drain() {
     for (const Load& load : loads) read_any |= deliver_loaded(load);
     if (out.empty() && !read_any) {
       // Only failed reads (logged): the next publish, ack or consumer tries again, rather
-      // than a busy loop on a failing disk.
+      // than a busy loop on a failing disk; one that came meanwhile does so now.
       std::lock_guard lock(mu_);
-      drain_scheduled_ = false;
-      return;
+      if (!drain_requested_) {
+        drain_scheduled_ = false;
+        return;
+      }
     }
   }
   // Still busy: let other queues run, then continue.
@@ -460,7 +506,7 @@ bool StreamQueue::deliver_loaded(const Load& load) {
     for (size_t i = 0; usable && i < loaded->size(); ++i) {
       LoadedMessage& m = (*loaded)[i];
       skip_gaps_locked(*it);
-      if (m.seq != it->next || m.seq >= next_offset_) break;
+      if (m.seq != it->next || m.seq >= readable_end_locked()) break;
       // The first message uses the credit the drain took for the load.
       if (!entries.empty() && !load.consumer->try_take_credit()) break;
       QueueEntry e;
@@ -482,23 +528,27 @@ bool StreamQueue::deliver_loaded(const Load& load) {
 // ---- lifecycle and state ----------------------------------------------------------------
 
 Queue::Deleted StreamQueue::mark_deleted() {
-  std::lock_guard lock(mu_);
   Deleted d;
-  if (deleted_) return d;
-  deleted_ = true;
-  // RabbitMQ 3.10.8's queue.delete-ok says 0 messages for a stream.
-  d.message_count = 0;
-  for (Reader& r : readers_) d.consumers.push_back(std::move(r.consumer));
-  readers_.clear();
-  // Accepted before the delete: confirmed, as if written.
-  for (const auto& gate : pending_gates_) gate->done(true);
-  pending_gates_.clear();
-  pending_.clear();
-  for (const Slot& slot : log_) {
-    if (slot.message) release_locked(slot);
+  std::vector<std::shared_ptr<ConfirmGate>> gates;
+  {
+    std::lock_guard lock(mu_);
+    if (deleted_) return d;
+    deleted_ = true;
+    // RabbitMQ 3.10.8's queue.delete-ok says 0 messages for a stream.
+    d.message_count = 0;
+    for (Reader& r : readers_) d.consumers.push_back(std::move(r.consumer));
+    readers_.clear();
+    gates.swap(pending_gates_);
+    pending_.clear();
+    for (const Slot& slot : log_) {
+      if (slot.message) release_locked(slot);
+    }
+    log_.clear();
+    segments_.clear();
   }
-  log_.clear();
-  segments_.clear();
+  // Accepted before the delete: confirmed, as if written. Outside the lock: a confirm takes
+  // its channel's lock, and a channel calls into the queue holding it.
+  for (const auto& gate : gates) gate->done(true);
   return d;
 }
 
@@ -580,7 +630,7 @@ Status StreamQueue::recover(uint64_t& count) {
   if (!s.ok()) return s;
   if (!failed.ok()) return failed;
   resident_from_ = next_offset_;
-  written_->store(next_offset_, std::memory_order_release);
+  written_ = taken_until_ = next_offset_;
   for (const Slot& slot : log_) count += slot.gap ? 0 : 1;
   return Status();
 }

@@ -16,8 +16,10 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "base/thread_annotations.h"
@@ -133,12 +135,15 @@ class StreamQueue final : public Queue {
     size_t limit = 0;
   };
 
-  // Appends messages at offsets next_offset_ on, to be stored by the next flush.
-  void append_locked(std::span<const StoredMessagePtr> messages, const EnqueueOptions& options)
-      REQUIRES(mu_);
+  // Appends messages at offsets next_offset_ on, to be stored by the next flush; with
+  // options.collect, returns what the caller must write into it once the lock is released.
+  struct Taken;
+  std::optional<Taken> append_locked(std::span<const StoredMessagePtr> messages,
+                                     const EnqueueOptions& options) REQUIRES(mu_);
   // What a flush writes: the messages appended since the last one, in chunks of consecutive
   // offsets (a segment's tracking gap ends a chunk), and the confirms waiting for them.
   struct Taken {
+    uint64_t start = 0;  // the offsets [start, end) it completes (gaps included)
     std::vector<StoredMessagePtr> messages;
     std::vector<Persistence::StreamChunk> chunks;  // spans of `messages`
     std::vector<std::shared_ptr<ConfirmGate>> gates;
@@ -147,8 +152,18 @@ class StreamQueue final : public Queue {
   Taken take_pending_locked() REQUIRES(mu_);
   // Encodes and submits `taken` in one store write (or, with `collect`, joins that batch).
   void write_taken(Taken& taken, WriteCollector* collect);
-  // The flush task: writes what was appended until nothing is pending.
+  // Posts the flush task unless one is scheduled or a write is in flight.
+  void schedule_flush_locked() REQUIRES(mu_);
+  // The flush task: writes what was appended since the last take.
   void flush();
+  // A write of offsets [start, end) completed (on the executor): moves the written mark,
+  // trims, lets readers go on, and starts the next flush (`flushed`: it was the flush's).
+  void on_written(uint64_t start, uint64_t end, bool ok, bool flushed);
+  // Readers see messages once they are stored (osiris readers see committed chunks only), or
+  // at once without a store.
+  uint64_t readable_end_locked() const REQUIRES(mu_) {
+    return context_.persistence != nullptr ? std::min(written_, next_offset_) : next_offset_;
+  }
   // The first offset of the chunk holding `offset` (a stored message).
   uint64_t chunk_first_locked(uint64_t offset) const REQUIRES(mu_);
   // Before a chunk is appended: starts a new segment when the current one is full (its
@@ -200,9 +215,14 @@ class StreamQueue final : public Queue {
   std::vector<std::pair<uint64_t, StoredMessagePtr>> pending_ GUARDED_BY(mu_);
   std::vector<std::shared_ptr<ConfirmGate>> pending_gates_ GUARDED_BY(mu_);
   bool flush_scheduled_ GUARDED_BY(mu_) = false;
+  bool write_in_flight_ GUARDED_BY(mu_) = false;
+  uint64_t taken_until_ GUARDED_BY(mu_) = 0;  // the end of the last take
+  // Every offset below written_ is stored; completed_ holds writes that completed beyond it.
+  uint64_t written_ GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, uint64_t> completed_ GUARDED_BY(mu_);
+  // A drain was asked for while one was scheduled or running.
+  bool drain_requested_ GUARDED_BY(mu_) = false;
   bool deleted_ GUARDED_BY(mu_) = false;
-  // The offset below which every message's store write completed (raised by the writer).
-  std::shared_ptr<std::atomic<uint64_t>> written_;
 };
 
 }  // namespace burrow::broker

@@ -102,6 +102,10 @@ TEST(Stream, RefusesWhatRabbitMqRefusesAtDeclaration) {
             P(kPre, "invalid arg 'x-max-age' for queue 's5' in vhost '/': invalid_max_age"));
   EXPECT_EQ(refused({.name = "s6", .durable = true, .arguments = {{"x-max-age", "0D"}}}),
             P(kPre, "invalid arg 'x-max-age' for queue 's6' in vhost '/': invalid_max_age"));
+  // Past a million years (it would overflow the milliseconds): refused, not wrapped.
+  EXPECT_EQ(
+      refused({.name = "s6", .durable = true, .arguments = {{"x-max-age", "292471209Y"}}}),
+      P(kPre, "invalid arg 'x-max-age' for queue 's6' in vhost '/': invalid_max_age"));
   // No leading digits: RabbitMQ 3.10.8 crashes, the client sees a bare 541.
   EXPECT_EQ(refused({.name = "s7", .durable = true, .arguments = {{"x-max-age", "foo"}}}),
             P(StatusCode::kInternalError, ""));
@@ -195,6 +199,26 @@ TEST(Stream, RefusesGetPurgeNackAndReject) {
   ASSERT_OK(deleted);
   EXPECT_EQ(*deleted, 0u);
   EXPECT_FALSE(b.queue_exists("st"));
+}
+
+TEST(Stream, ANackRefusedByAStreamStillRequeuesTheClassicQueuesMessages) {
+  TestBroker b;
+  auto& ch = b.open_channel();
+  ASSERT_OK(declare_stream(*ch, "st"));
+  ASSERT_OK(declare(*ch, "q"));
+  ASSERT_OK(publish(*ch, "", "st", "s0"));
+  ASSERT_OK(publish(*ch, "", "q", "q0"));
+  auto& sub = b.open_channel();
+  ASSERT_OK(subscribe(sub, "st", FieldValue("first")));
+  ASSERT_OK(consume(*sub, "q", "cq"));
+  ASSERT_TRUE(sub.sink->wait_for_deliveries(2));
+  // One nack of both: the stream refuses (540), the classic queue's message is requeued, not
+  // lost with the connection.
+  Status nack = sub->nack(0, /*multiple=*/true, /*requeue=*/true);
+  EXPECT_EQ(nack.code(), StatusCode::kNotImplemented);
+  sub->close();
+  EXPECT_TRUE(b.wait_for_ready("q", 1));
+  EXPECT_EQ(drain_bodies(*ch, "q"), (Strings{"q0"}));
 }
 
 TEST(Stream, DeliveriesCarryTheirOffsetAndAcksKeepTheLog) {
