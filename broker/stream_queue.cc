@@ -228,7 +228,10 @@ StreamQueue::Taken StreamQueue::take_pending_locked() {
   for (auto& [offset, message] : pending_) {
     // Retention may have deleted the segment an unwritten message was in.
     if (offset < first_offset_) continue;
-    if (starts.empty() || offset != expected) {
+    // A chunk ends at a gap, and after kMaxChunk messages (a reader starting inside a chunk
+    // reads it from its first message).
+    if (starts.empty() || offset != expected ||
+        taken.messages.size() - starts.back() == kMaxChunk) {
       starts.push_back(taken.messages.size());
       taken.chunks.push_back(Persistence::StreamChunk{offset, {}});
       log_[offset - first_offset_].chunk_start = true;

@@ -5,9 +5,10 @@
 //
 // Storage: every message is written to the queue's key range in the store, one record per
 // chunk keyed by its first offset. A chunk is what was appended while the previous chunk was
-// being handed to the store (osiris batches its writer's mailbox the same way): a flush task
-// on the executor writes everything appended since the last one, so a busy publisher pays
-// one store write per chunk, not per message. Retention deletes a segment's offsets with one
+// being written (osiris batches its writer's mailbox the same way): with one write in flight
+// per stream, a flush task on the executor writes everything appended since the last one (in
+// chunks of at most kMaxChunk), so a busy publisher pays one store write per chunk, not per
+// message. Consumers read only what is stored (below the written mark). Retention deletes a segment's offsets with one
 // range tombstone and saves the new first offset as the range's head, so recovery seeks
 // straight to it. The newest messages (up to kResidentBytes, less over the broker's memory
 // budget) keep their contents in memory; a consumer reading behind them reads batches back
@@ -97,6 +98,8 @@ class StreamQueue final : public Queue {
   // for a reader (at most what its prefetch lets it take).
   static constexpr size_t kDrainBatch = 256;
   static constexpr size_t kLoadBatch = 1024;
+  // Messages per stored chunk at most: a flush under load splits what it writes.
+  static constexpr size_t kMaxChunk = 1024;
   static constexpr int kDrainPasses = 16;
   // RabbitMQ's default x-stream-max-segment-size-bytes.
   static constexpr int64_t kDefaultSegmentBytes = 500'000'000;
