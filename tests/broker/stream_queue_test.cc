@@ -4,7 +4,9 @@
 // the log, retention by size and by age a segment at a time, the operations streams refuse,
 // and durability. tests/differential/scenarios/stream.py records the client-visible rules
 // against RabbitMQ 3.10.8.
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -425,10 +427,15 @@ TEST(Stream, AReaderBehindTheResidentWindowReadsFromTheStore) {
     ASSERT_OK(publish(*ch, "", "st", std::to_string(i) + body_of_size(4096, 'x')));
   }
   ASSERT_TRUE(wait_for_confirms(ch, kCount));
-  ASSERT_OK(publish(*ch, "", "st", "tail"));  // trims once the others are written
+  ASSERT_OK(publish(*ch, "", "st", "tail"));
   auto q = b.vhost().find_queue_any("st");
   ASSERT_OK(q);
   const auto& s = static_cast<const StreamQueue&>(**q);
+  // Trimmed as the writes complete (their completion is posted to the workers).
+  const auto deadline = std::chrono::steady_clock::now() + kWaitTimeout;
+  while (s.resident_count() >= 100 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   EXPECT_LT(s.resident_count(), 100u);
   auto& sub = b.open_channel();
   ASSERT_OK(subscribe(sub, "st", FieldValue("first"), 50));
