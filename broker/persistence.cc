@@ -148,8 +148,7 @@ void Persistence::put_message(uint64_t queue_id, const QueueEntry& entry,
 
 void Persistence::put_stream_chunks(uint64_t queue_id, std::span<const StreamChunk> chunks,
                                     std::vector<std::shared_ptr<ConfirmGate>> gates,
-                                    std::function<void(bool ok)> on_done,
-                                    WriteCollector* collect) {
+                                    std::function<void(bool ok)> on_done, WriteCollector* collect) {
   if (chunks.empty()) {  // every message was dropped by retention before it was written
     for (const auto& gate : gates) gate->done(true);
     if (on_done) on_done(true);
@@ -189,49 +188,47 @@ void Persistence::truncate_stream(uint64_t queue_id, uint64_t first_offset) {
 Status Persistence::scan_stream(uint64_t queue_id, uint64_t from, const ChunkVisitor& visit) {
   Status failed;
   std::vector<std::string_view> messages;
-  RETURN_IF_ERROR(st::scan_queue(store_, queue_id, from, 0, [&](uint64_t first,
-                                                                std::string_view value) {
-    messages.clear();
-    while (!value.empty()) {
-      uint32_t size = 0;
-      if (value.size() < 4) break;
-      std::memcpy(&size, value.data(), 4);
-      if (value.size() - 4 < size) break;
-      messages.push_back(value.substr(4, size));
-      value.remove_prefix(4 + size);
-    }
-    if (!value.empty()) {
-      failed = Status(StatusCode::kCorruption,
-                      fmt::format("stream chunk {} of queue {} is truncated", first, queue_id));
-      return false;
-    }
-    return visit(first, messages);
-  }));
+  RETURN_IF_ERROR(
+      st::scan_queue(store_, queue_id, from, 0, [&](uint64_t first, std::string_view value) {
+        messages.clear();
+        while (!value.empty()) {
+          uint32_t size = 0;
+          if (value.size() < 4) break;
+          std::memcpy(&size, value.data(), 4);
+          if (value.size() - 4 < size) break;
+          messages.push_back(value.substr(4, size));
+          value.remove_prefix(4 + size);
+        }
+        if (!value.empty()) {
+          failed = Status(StatusCode::kCorruption,
+                          fmt::format("stream chunk {} of queue {} is truncated", first, queue_id));
+          return false;
+        }
+        return visit(first, messages);
+      }));
   return failed;
 }
 
-Result<std::vector<LoadedMessage>> Persistence::load_stream(uint64_t queue_id,
-                                                            uint64_t chunk_first, uint64_t from,
-                                                            size_t limit) {
+Result<std::vector<LoadedMessage>> Persistence::load_stream(uint64_t queue_id, uint64_t chunk_first,
+                                                            uint64_t from, size_t limit) {
   std::vector<LoadedMessage> out;
   out.reserve(limit);
   Status failed;
   st::MessageRecord record;  // reused: its strings keep their buffers
-  RETURN_IF_ERROR(scan_stream(queue_id, chunk_first,
-                              [&](uint64_t first, std::vector<std::string_view>& messages) {
-                                for (size_t i = 0; i < messages.size(); ++i) {
-                                  if (first + i < from) continue;
-                                  Result<LoadedMessage> m =
-                                      decode_message(first + i, messages[i], record);
-                                  if (!m.ok()) {
-                                    failed = m.status();
-                                    return false;
-                                  }
-                                  out.push_back(std::move(*m));
-                                  if (out.size() >= limit) return false;
-                                }
-                                return true;
-                              }));
+  RETURN_IF_ERROR(scan_stream(
+      queue_id, chunk_first, [&](uint64_t first, std::vector<std::string_view>& messages) {
+        for (size_t i = 0; i < messages.size(); ++i) {
+          if (first + i < from) continue;
+          Result<LoadedMessage> m = decode_message(first + i, messages[i], record);
+          if (!m.ok()) {
+            failed = m.status();
+            return false;
+          }
+          out.push_back(std::move(*m));
+          if (out.size() >= limit) return false;
+        }
+        return true;
+      }));
   RETURN_IF_ERROR(failed);
   return out;
 }

@@ -311,8 +311,7 @@ Result<int64_t> parse_max_age(std::string_view text) {
     if (value > kMaxDays * 24 * 3600) return invalid_argument("invalid_max_age");
   }
   const std::string_view unit = text.substr(digits);
-  constexpr int64_t kSecond = 1000, kMinute = 60 * kSecond, kHour = 60 * kMinute,
-                    kDay = 24 * kHour;
+  constexpr int64_t kSecond = 1000, kMinute = 60 * kSecond, kHour = 60 * kMinute, kDay = 24 * kHour;
   int64_t scale = 0;
   if (unit == "Y") scale = 365 * kDay;
   if (unit == "M") scale = 30 * kDay;
@@ -330,18 +329,30 @@ namespace {
 
 // rabbit_stream_queue:capabilities/0 queue_arguments (3.10.8): the keys a stream takes, in
 // that order, compared on redeclaration.
-constexpr std::array<std::string_view, 6> kStreamKeys = {
-    "x-max-length-bytes",     "x-queue-type",           "x-max-age",
-    "x-stream-max-segment-size-bytes", "x-initial-cluster-size", "x-queue-leader-locator"};
+constexpr std::array<std::string_view, 6> kStreamKeys = {"x-max-length-bytes",
+                                                         "x-queue-type",
+                                                         "x-max-age",
+                                                         "x-stream-max-segment-size-bytes",
+                                                         "x-initial-cluster-size",
+                                                         "x-queue-leader-locator"};
 
 // The other keys of rabbit_amqqueue:declare_args/0, in its order: refused on a stream.
-constexpr std::array<std::string_view, 16> kNotStreamKeys = {
-    "x-expires",          "x-message-ttl",          "x-dead-letter-exchange",
-    "x-dead-letter-routing-key", "x-max-length",    "x-max-in-memory-length",
-    "x-max-in-memory-bytes",     "x-max-priority",  "x-overflow",
-    "x-queue-mode",       "x-queue-version",        "x-single-active-consumer",
-    "x-quorum-initial-group-size", "x-dead-letter-strategy", "x-queue-master-locator",
-    "x-delivery-limit"};
+constexpr std::array<std::string_view, 16> kNotStreamKeys = {"x-expires",
+                                                             "x-message-ttl",
+                                                             "x-dead-letter-exchange",
+                                                             "x-dead-letter-routing-key",
+                                                             "x-max-length",
+                                                             "x-max-in-memory-length",
+                                                             "x-max-in-memory-bytes",
+                                                             "x-max-priority",
+                                                             "x-overflow",
+                                                             "x-queue-mode",
+                                                             "x-queue-version",
+                                                             "x-single-active-consumer",
+                                                             "x-quorum-initial-group-size",
+                                                             "x-dead-letter-strategy",
+                                                             "x-queue-master-locator",
+                                                             "x-delivery-limit"};
 
 }  // namespace
 

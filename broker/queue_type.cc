@@ -195,8 +195,8 @@ Result<QueuePtr> make_queue(QueueSettings settings, QueueContext context) {
   ASSIGN_OR_RETURN(const QueueType* type, queue_type_for(settings.arguments, resource));
   ASSIGN_OR_RETURN(QueueArguments arguments, type->validate(settings, resource));
   if (type == &stream_queue_type()) {
-    return QueuePtr(std::make_shared<StreamQueue>(std::move(settings), std::move(arguments),
-                                                  *type, std::move(context)));
+    return QueuePtr(std::make_shared<StreamQueue>(std::move(settings), std::move(arguments), *type,
+                                                  std::move(context)));
   }
   return QueuePtr(std::make_shared<ClassicQueue>(std::move(settings), std::move(arguments), *type,
                                                  std::move(context)));

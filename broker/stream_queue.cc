@@ -51,7 +51,7 @@ StreamQueue::StreamQueue(QueueSettings settings, QueueArguments arguments, const
 // ---- offsets --------------------------------------------------------------------------------
 
 Result<StreamQueue::OffsetSpec> StreamQueue::parse_offset(const FieldValue* value, TimeMs now,
-                                                         std::string_view resource) {
+                                                          std::string_view resource) {
   using Kind = OffsetSpec::Kind;
   // rabbit_stream_queue:parse_offset_arg/1 (3.10.8).
   if (value == nullptr) return OffsetSpec{Kind::kNext, 0};
@@ -64,9 +64,10 @@ Result<StreamQueue::OffsetSpec> StreamQueue::parse_offset(const FieldValue* valu
     Result<int64_t> age = parse_max_age(*s);
     if (!age.ok()) {
       if (age.status().code() == StatusCode::kInternalError) return age.status();
-      return precondition_failed(fmt::format(
-          "invalid arg 'x-stream-offset' for {}: {{invalid_stream_offset_arg,{{longstr,<<\"{}\">>}}}}",
-          resource, *s));
+      return precondition_failed(
+          fmt::format("invalid arg 'x-stream-offset' for {}: "
+                      "{{invalid_stream_offset_arg,{{longstr,<<\"{}\">>}}}}",
+                      resource, *s));
     }
     return OffsetSpec{Kind::kTimestamp, now - *age};
   }
@@ -126,13 +127,11 @@ EnqueueOutcome StreamQueue::enqueue(StoredMessagePtr message, const EnqueueOptio
 }
 
 void StreamQueue::enqueue_batch(std::span<const StoredMessagePtr> messages,
-                                const EnqueueOptions& options,
-                                std::span<EnqueueOutcome> outcomes) {
+                                const EnqueueOptions& options, std::span<EnqueueOutcome> outcomes) {
   std::optional<Taken> collected;
   {
     std::lock_guard lock(mu_);
-    const EnqueueOutcome outcome =
-        deleted_ ? EnqueueOutcome::kDeleted : EnqueueOutcome::kAccepted;
+    const EnqueueOutcome outcome = deleted_ ? EnqueueOutcome::kDeleted : EnqueueOutcome::kAccepted;
     std::fill(outcomes.begin(), outcomes.end(), outcome);
     if (!deleted_) collected = append_locked(messages, options);
   }
@@ -184,7 +183,8 @@ void StreamQueue::schedule_flush_locked() {
   // chunks grow with the load, and the writer's queue stays short).
   if (flush_scheduled_ || write_in_flight_ || pending_.empty()) return;
   flush_scheduled_ = true;
-  context_.executor->post([self = shared_from_this()] { static_cast<StreamQueue&>(*self).flush(); });
+  context_.executor->post(
+      [self = shared_from_this()] { static_cast<StreamQueue&>(*self).flush(); });
 }
 
 void StreamQueue::flush() {
@@ -489,12 +489,13 @@ void StreamQueue::drain() {
     }
   }
   // Still busy: let other queues run, then continue.
-  context_.executor->post([self = shared_from_this()] { static_cast<StreamQueue&>(*self).drain(); });
+  context_.executor->post(
+      [self = shared_from_this()] { static_cast<StreamQueue&>(*self).drain(); });
 }
 
 bool StreamQueue::deliver_loaded(const Load& load) {
-  Result<std::vector<LoadedMessage>> loaded = context_.persistence->load_stream(
-      context_.queue_id, load.chunk_first, load.from, load.limit);
+  Result<std::vector<LoadedMessage>> loaded =
+      context_.persistence->load_stream(context_.queue_id, load.chunk_first, load.from, load.limit);
   std::vector<QueueEntry> entries;
   {
     std::lock_guard lock(mu_);
@@ -620,8 +621,7 @@ Status StreamQueue::recover(uint64_t& count) {
             segments_.back().bytes += kChunkHeaderBytes;
             log_bytes_ += kChunkHeaderBytes;
           }
-          const uint64_t bytes =
-              record_bytes(body.size(), record.exchange(), record.routing_key());
+          const uint64_t bytes = record_bytes(body.size(), record.exchange(), record.routing_key());
           log_.push_back(Slot{nullptr, ts, static_cast<uint32_t>(body.size()), i == 0, false});
           segments_.back().bytes += bytes;
           segments_.back().last_timestamp = ts;

@@ -8,10 +8,10 @@
 // being written (osiris batches its writer's mailbox the same way): with one write in flight
 // per stream, a flush task on the executor writes everything appended since the last one (in
 // chunks of at most kMaxChunk), so a busy publisher pays one store write per chunk, not per
-// message. Consumers read only what is stored (below the written mark). Retention deletes a segment's offsets with one
-// range tombstone and saves the new first offset as the range's head, so recovery seeks
-// straight to it. The newest messages (up to kResidentBytes, less over the broker's memory
-// budget) keep their contents in memory; a consumer reading behind them reads batches back
+// message. Consumers read only what is stored (below the written mark). Retention deletes a
+// segment's offsets with one range tombstone and saves the new first offset as the range's head, so
+// recovery seeks straight to it. The newest messages (up to kResidentBytes, less over the broker's
+// memory budget) keep their contents in memory; a consumer reading behind them reads batches back
 // from the store.
 #pragma once
 

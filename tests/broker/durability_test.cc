@@ -38,7 +38,6 @@ Status declare_durable(Channel& ch, std::string name, FieldTable arguments = {})
       .status();
 }
 
-
 std::shared_ptr<ClassicQueue> classic(TestBroker& b, std::string_view name) {
   auto q = b.vhost().find_queue(name, b.connection()->id());
   EXPECT_TRUE(q.ok()) << q.status().to_string();

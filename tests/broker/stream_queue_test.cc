@@ -105,20 +105,21 @@ TEST(Stream, RefusesWhatRabbitMqRefusesAtDeclaration) {
   EXPECT_EQ(refused({.name = "s6", .durable = true, .arguments = {{"x-max-age", "0D"}}}),
             P(kPre, "invalid arg 'x-max-age' for queue 's6' in vhost '/': invalid_max_age"));
   // Past a million years (it would overflow the milliseconds): refused, not wrapped.
-  EXPECT_EQ(
-      refused({.name = "s6", .durable = true, .arguments = {{"x-max-age", "292471209Y"}}}),
-      P(kPre, "invalid arg 'x-max-age' for queue 's6' in vhost '/': invalid_max_age"));
+  EXPECT_EQ(refused({.name = "s6", .durable = true, .arguments = {{"x-max-age", "292471209Y"}}}),
+            P(kPre, "invalid arg 'x-max-age' for queue 's6' in vhost '/': invalid_max_age"));
   // No leading digits: RabbitMQ 3.10.8 crashes, the client sees a bare 541.
   EXPECT_EQ(refused({.name = "s7", .durable = true, .arguments = {{"x-max-age", "foo"}}}),
             P(StatusCode::kInternalError, ""));
   EXPECT_EQ(refused({.name = "s8", .durable = true, .arguments = {{"x-max-length-bytes", -1}}}),
-            P(kPre, "invalid arg 'x-max-length-bytes' for queue 's8' in vhost '/': "
-                    "{value_negative,-1}"));
+            P(kPre,
+              "invalid arg 'x-max-length-bytes' for queue 's8' in vhost '/': "
+              "{value_negative,-1}"));
   auto& ch = b.open_channel();
-  EXPECT_OK(declare_stream(*ch, "ok", {{"x-max-age", "7D"},
-                                       {"x-max-length-bytes", int64_t{1} << 30},
-                                       {"x-stream-max-segment-size-bytes", int64_t{1000}},
-                                       {"x-initial-cluster-size", int64_t{3}}}));
+  EXPECT_OK(declare_stream(*ch, "ok",
+                           {{"x-max-age", "7D"},
+                            {"x-max-length-bytes", int64_t{1} << 30},
+                            {"x-stream-max-segment-size-bytes", int64_t{1000}},
+                            {"x-initial-cluster-size", int64_t{3}}}));
 }
 
 TEST(Stream, RedeclarationComparesTheStreamArguments) {
@@ -334,8 +335,9 @@ std::string body_of_size(size_t n, char c) { return std::string(n, c); }
 TEST(Stream, RetentionBySizeDeletesWholeSegmentsFromTheFront) {
   TestBroker b;
   auto& ch = b.open_channel();
-  ASSERT_OK(declare_stream(*ch, "st", {{"x-stream-max-segment-size-bytes", int64_t{1000}},
-                                       {"x-max-length-bytes", int64_t{2500}}}));
+  ASSERT_OK(declare_stream(
+      *ch, "st",
+      {{"x-stream-max-segment-size-bytes", int64_t{1000}}, {"x-max-length-bytes", int64_t{2500}}}));
   // A 500 B message in a chunk of its own counts 56 + 500 + 2 ("st") + 100 = 658 bytes: two
   // fill a segment. Offsets: [0 1] [gap 3 4] [gap 6 7] [gap 9 10] [gap 12 13] [gap 15 16].
   for (int i = 0; i < 12; ++i) ASSERT_OK(publish(*ch, "", "st", body_of_size(500, 'a' + i)));
@@ -362,8 +364,8 @@ TEST(Stream, RetentionByAgeDeletesSegmentsOlderThanMaxAge) {
   TestBroker b(TestBroker::manual_clock_options(clock));
   auto& ch = b.open_channel();
   // Every chunk fills a 10-byte segment.
-  ASSERT_OK(declare_stream(*ch, "st", {{"x-stream-max-segment-size-bytes", int64_t{10}},
-                                       {"x-max-age", "10s"}}));
+  ASSERT_OK(declare_stream(
+      *ch, "st", {{"x-stream-max-segment-size-bytes", int64_t{10}}, {"x-max-age", "10s"}}));
   ASSERT_OK(publish(*ch, "", "st", "a"));  // segment 1: offset 0
   ASSERT_OK(b.advance(5000));
   ASSERT_OK(publish(*ch, "", "st", "b"));  // segment 2: gap 1, offset 2
@@ -386,8 +388,9 @@ TEST(Stream, TheLogSurvivesARestartAndOffsetsContinue) {
     TestBroker b(options);
     auto& ch = b.open_channel();
     // A 2-byte message counts 56 + 2 + 2 + 100 = 160 bytes: two fill a 300-byte segment.
-    ASSERT_OK(declare_stream(*ch, "st", {{"x-stream-max-segment-size-bytes", int64_t{300}},
-                                         {"x-max-length-bytes", int64_t{700}}}));
+    ASSERT_OK(declare_stream(
+        *ch, "st",
+        {{"x-stream-max-segment-size-bytes", int64_t{300}}, {"x-max-length-bytes", int64_t{700}}}));
     ASSERT_OK(ch->confirm_select());
     // Transient messages: a stream stores every one.
     for (int i = 0; i < 5; ++i) ASSERT_OK(publish(*ch, "", "st", "m" + std::to_string(i)));
