@@ -884,8 +884,13 @@ Status Channel::recover(bool requeue) {
 }
 
 Status Channel::check_returnable(std::vector<Unacked>& entries, Settle how) {
+  // Asked once per run of entries from one queue (they are usually adjacent): no queue's
+  // resource text is built per nacked message.
   Status refused;
+  const Queue* checked = nullptr;
   for (const Unacked& u : entries) {
+    if (u.queue.get() == checked) continue;
+    checked = u.queue.get();
     refused = u.queue->type().check_return(u.queue->resource());
     if (!refused.ok()) break;
   }

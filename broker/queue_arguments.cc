@@ -79,6 +79,22 @@ Check check_one_of(const FieldValue& v, std::initializer_list<std::string_view> 
   return std::string(error);
 }
 
+// rabbit_amqqueue:check_initial_cluster_size_arg/2 (x-quorum-initial-group-size and
+// x-initial-cluster-size): a positive integer.
+Check check_initial_cluster_size(const FieldValue& v) {
+  if (auto e = check_int(v)) return e;
+  const int64_t n = *v.as_integer();
+  if (n == 0) return std::string("{value_zero,0}");
+  if (n < 0) return fmt::format("{{value_negative,{}}}", n);
+  return std::nullopt;
+}
+
+// x-queue-leader-locator (quorum queues and streams).
+Check check_leader_locator(const FieldValue& v) {
+  return check_one_of(v, {"client-local", "balanced", "random", "least-leaders"},
+                      "invalid_queue_locator_arg");
+}
+
 // Arguments RabbitMQ 3.10 accepts only on quorum queues or streams. (x-delivery-limit is
 // one too, but Burrow supports it on classic queues; docs/rabbitmq_compatibility.md.)
 constexpr std::array<std::string_view, 8> kOtherQueueTypeArgs = {
@@ -254,16 +270,10 @@ Result<QueueArguments> parse_quorum_queue_arguments(const FieldTable& args,
     if (auto e = check_longstr(*v)) return fail("x-queue-type", *e);
   }
   if (const FieldValue* v = args.find("x-quorum-initial-group-size")) {
-    if (auto e = check_int(*v)) return fail("x-quorum-initial-group-size", *e);
-    const int64_t n = *v->as_integer();
-    if (n == 0) return fail("x-quorum-initial-group-size", "{value_zero,0}");
-    if (n < 0) return fail("x-quorum-initial-group-size", fmt::format("{{value_negative,{}}}", n));
+    if (auto e = check_initial_cluster_size(*v)) return fail("x-quorum-initial-group-size", *e);
   }
   if (const FieldValue* v = args.find("x-queue-leader-locator")) {
-    if (auto e = check_one_of(*v, {"client-local", "balanced", "random", "least-leaders"},
-                              "invalid_queue_locator_arg")) {
-      return fail("x-queue-leader-locator", *e);
-    }
+    if (auto e = check_leader_locator(*v)) return fail("x-queue-leader-locator", *e);
   }
   if (const FieldValue* v = args.find("x-dead-letter-strategy")) {
     if (auto e = check_one_of(*v, {"at-most-once", "at-least-once"}, "invalid_dlx_strategy")) {
@@ -383,16 +393,10 @@ Result<QueueArguments> parse_stream_queue_arguments(const FieldTable& args,
     out.max_segment_size_bytes = *v->as_integer();
   }
   if (const FieldValue* v = args.find("x-initial-cluster-size")) {
-    if (auto e = check_int(*v)) return fail("x-initial-cluster-size", *e);
-    const int64_t n = *v->as_integer();
-    if (n == 0) return fail("x-initial-cluster-size", "{value_zero,0}");
-    if (n < 0) return fail("x-initial-cluster-size", fmt::format("{{value_negative,{}}}", n));
+    if (auto e = check_initial_cluster_size(*v)) return fail("x-initial-cluster-size", *e);
   }
   if (const FieldValue* v = args.find("x-queue-leader-locator")) {
-    if (auto e = check_one_of(*v, {"client-local", "balanced", "random", "least-leaders"},
-                              "invalid_queue_locator_arg")) {
-      return fail("x-queue-leader-locator", *e);
-    }
+    if (auto e = check_leader_locator(*v)) return fail("x-queue-leader-locator", *e);
   }
   for (std::string_view key : kNotStreamKeys) {
     if (args.contains(key)) {

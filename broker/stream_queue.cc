@@ -402,7 +402,7 @@ void StreamQueue::notify_credit() {
 
 Result<std::optional<QueueEntry>> StreamQueue::get(bool /*no_ack*/, uint32_t& remaining) {
   remaining = 0;
-  return not_implemented(fmt::format("basic.get not supported by stream queues {}", resource()));
+  return type_.check_get(resource(), false);  // the type's refusal
 }
 
 // ---- delivery ----------------------------------------------------------------------------
@@ -573,16 +573,6 @@ QueueCounts StreamQueue::counts() const {
 QueueCounters StreamQueue::counters() const {
   std::lock_guard lock(mu_);
   return counters_;
-}
-
-uint64_t StreamQueue::first_offset() const {
-  std::lock_guard lock(mu_);
-  return first_offset_;
-}
-
-uint64_t StreamQueue::next_offset() const {
-  std::lock_guard lock(mu_);
-  return next_offset_;
 }
 
 size_t StreamQueue::resident_count() const {

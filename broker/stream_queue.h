@@ -70,12 +70,10 @@ class StreamQueue final : public Queue {
   // `count` is increased by the messages found.
   Status recover(uint64_t& count);
 
-  // The first offset still in the log and the next one to be appended. For tests.
-  uint64_t first_offset() const;
-  uint64_t next_offset() const;
   // Messages whose contents are in memory. For tests.
   size_t resident_count() const;
 
+ private:
   // Where a new reader starts: an offset spec resolved against the log.
   struct OffsetSpec {
     enum class Kind : uint8_t { kFirst, kLast, kNext, kOffset, kTimestamp };
@@ -89,7 +87,6 @@ class StreamQueue final : public Queue {
   static Result<OffsetSpec> parse_offset(const FieldValue* value, TimeMs now,
                                          std::string_view resource);
 
- private:
   // Bodies kept in memory per stream; older messages are read back from the store.
   static constexpr uint64_t kResidentBytes = 64ull << 20;
   // Charged per message besides its body (the StoredMessage, its properties).
